@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+// The `peerpbx` command: runs the TypeScript sources through tsx, so no build step is needed.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('../src/main/headless/cli.ts');

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// `npm start`: the Electron app where its binary is installed; otherwise the headless peer.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+
+function electronBinary() {
+  try {
+    const bin = require('electron'); // the package exports the binary's path, or throws
+    return typeof bin === 'string' && existsSync(bin) ? bin : null;
+  } catch {
+    return null;
+  }
+}
+
+const electron = electronBinary();
+const electronMain = join(root, 'dist', 'electron', 'main.js');
+if (electron && existsSync(electronMain)) {
+  const child = spawn(electron, [electronMain, ...process.argv.slice(2)], { stdio: 'inherit' });
+  child.on('exit', (code) => process.exit(code ?? 0));
+} else {
+  const data = process.env.PEERPBX_DATA ?? join(homedir(), '.peerpbx');
+  mkdirSync(data, { recursive: true });
+  console.log(
+    electron
+      ? 'The Electron shell is not built yet: starting the headless peer instead.'
+      : 'Electron is not installed on this machine (its binary download failed): starting the headless peer instead.',
+  );
+  const args = [join(root, 'bin', 'peerpbx.js'), 'run', '--data', data, ...process.argv.slice(2)];
+  const child = spawn(process.execPath, args, { stdio: 'inherit' });
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+  child.on('exit', (code) => process.exit(code ?? 0));
+}
