@@ -59,11 +59,20 @@ export interface StoredValue {
 
 export type StoreOutcome =
   | { ok: true; replaced: boolean }
-  | { ok: false; code: 'stale' | 'too-large' | 'forbidden' | 'bad-signature' | 'expired' | 'invalid'; reason: string };
+  | {
+      ok: false;
+      code: 'stale' | 'too-large' | 'forbidden' | 'bad-signature' | 'expired' | 'invalid';
+      reason: string;
+    };
 
 /** Checks a value before it is stored or after it is fetched: signature, certificate, policy, size. */
 export interface ValueValidator {
-  validate(value: StoredValue, now: number): { ok: true } | { ok: false; code: 'forbidden' | 'bad-signature' | 'too-large' | 'invalid'; reason: string };
+  validate(
+    value: StoredValue,
+    now: number,
+  ):
+    | { ok: true }
+    | { ok: false; code: 'forbidden' | 'bad-signature' | 'too-large' | 'invalid'; reason: string };
 }
 
 /** Digest of the values held for a range, for anti-entropy between replicas. */
