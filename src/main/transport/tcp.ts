@@ -1,0 +1,164 @@
+// SIP over TCP: Content-Length framing, a connection table (inbound and outbound share it, so a
+// response or a later request to the same address reuses the link), idle timeout, size limits.
+import net from 'node:net';
+import { type Address, addressKey } from '../../core/net.ts';
+import type { Logger } from '../log.ts';
+import { StreamFramer } from './framing.ts';
+import type { InboundHandler, TransportLimits } from './types.ts';
+import { stripBrackets } from './udp.ts';
+
+interface Connection {
+  id: string;
+  socket: net.Socket;
+  remote: Address;
+  framer: StreamFramer;
+  /** Writes queued while an outbound connection is still connecting. */
+  pending: Uint8Array[] | null;
+}
+
+export class TcpTransport {
+  private server: net.Server | null = null;
+  private readonly byId = new Map<string, Connection>();
+  private readonly byRemote = new Map<string, Connection>();
+  private nextId = 1;
+  private closing = false;
+
+  constructor(
+    private readonly onMessage: InboundHandler,
+    private readonly log: Logger,
+    private readonly limits: TransportLimits,
+  ) {}
+
+  get connectionCount(): number {
+    return this.byId.size;
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    const server = net.createServer((socket) => this.accept(socket));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port, exclusive: true }, () => {
+        server.off('error', reject);
+        server.on('error', (err) => this.log.error('tcp server error', { err }));
+        const addr = server.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : port);
+      });
+    });
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.byId.size >= this.limits.maxTcpConnections) {
+      this.log.warn('tcp: connection limit reached, refusing', {
+        from: `${socket.remoteAddress}:${socket.remotePort}`,
+      });
+      socket.destroy();
+      return;
+    }
+    const remote: Address = {
+      transport: 'TCP',
+      host: normalizeHost(socket.remoteAddress ?? '0.0.0.0'),
+      port: socket.remotePort ?? 0,
+    };
+    this.adopt(socket, remote, null);
+  }
+
+  private adopt(socket: net.Socket, remote: Address, pending: Uint8Array[] | null): Connection {
+    const conn: Connection = {
+      id: `tcp-${this.nextId++}`,
+      socket,
+      remote,
+      framer: new StreamFramer(this.limits.maxMessageBytes),
+      pending,
+    };
+    this.byId.set(conn.id, conn);
+    this.byRemote.set(addressKey(remote), conn);
+    socket.setNoDelay(true);
+    socket.setTimeout(this.limits.tcpIdleMs);
+    socket.on('timeout', () => {
+      this.log.debug('tcp: idle connection closed', { conn: conn.id });
+      socket.destroy();
+    });
+    socket.on('data', (chunk) => this.receive(conn, chunk));
+    socket.on('error', (err) => this.log.debug('tcp connection error', { conn: conn.id, err: err.message }));
+    socket.on('close', () => this.forget(conn));
+    return conn;
+  }
+
+  private receive(conn: Connection, chunk: Buffer): void {
+    const { messages, error } = conn.framer.push(
+      new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length),
+    );
+    for (const data of messages) {
+      if (this.closing) return;
+      this.onMessage({ data, from: conn.remote, connectionId: conn.id });
+    }
+    if (error) {
+      this.log.warn('tcp: closing connection on framing error', {
+        conn: conn.id,
+        from: `${conn.remote.host}:${conn.remote.port}`,
+        code: error.code,
+        reason: error.reason,
+      });
+      conn.socket.destroy();
+    }
+  }
+
+  private forget(conn: Connection): void {
+    this.byId.delete(conn.id);
+    const key = addressKey(conn.remote);
+    if (this.byRemote.get(key) === conn) this.byRemote.delete(key);
+  }
+
+  /**
+   * Sends on the given connection if it is still open, else on any open connection to `to`, else on a
+   * new outbound connection (RFC 3261 section 18.2.2: a response whose connection is gone goes to the
+   * Via address, over a new connection).
+   */
+  send(to: Address, data: Uint8Array, connectionId?: string): void {
+    if (this.closing) return;
+    if (data.length > this.limits.maxMessageBytes) {
+      this.log.warn('tcp: refusing to send oversize message', { bytes: data.length });
+      return;
+    }
+    const conn =
+      (connectionId ? this.byId.get(connectionId) : undefined) ??
+      this.byRemote.get(addressKey({ ...to, transport: 'TCP', host: normalizeHost(to.host) })) ??
+      this.connect(to);
+    if (conn.pending) conn.pending.push(data);
+    else conn.socket.write(data);
+  }
+
+  private connect(to: Address): Connection {
+    const remote: Address = { transport: 'TCP', host: normalizeHost(to.host), port: to.port };
+    const socket = net.connect({ host: stripBrackets(remote.host), port: remote.port });
+    const conn = this.adopt(socket, remote, []);
+    socket.once('connect', () => {
+      const queued = conn.pending ?? [];
+      conn.pending = null;
+      for (const d of queued) socket.write(d);
+    });
+    socket.once('error', (err) =>
+      this.log.warn('tcp: outbound connection failed', {
+        to: `${remote.host}:${remote.port}`,
+        err: err.message,
+      }),
+    );
+    return conn;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const conn of this.byId.values()) conn.socket.destroy();
+    this.byId.clear();
+    this.byRemote.clear();
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/** Node reports IPv4 peers of a dual-stack socket as ::ffff:a.b.c.d; SIP wants a.b.c.d. */
+export function normalizeHost(host: string): string {
+  return host.startsWith('::ffff:') && host.includes('.') ? host.slice(7) : host;
+}

@@ -1,0 +1,28 @@
+// What the SIP transports hand to the endpoint, and what they take from it.
+import type { Address } from '../../core/net.ts';
+
+export interface InboundMessage {
+  /** One whole SIP message: a UDP datagram or one Content-Length-framed TCP message. */
+  data: Uint8Array;
+  /** The peer's address as seen on the socket (the source of a datagram, the remote end of a TCP link). */
+  from: Address;
+  /** The stream connection it arrived on; responses go back on it (RFC 3261 section 18.2.2). */
+  connectionId?: string;
+}
+
+export type InboundHandler = (msg: InboundMessage) => void;
+
+export interface TransportLimits {
+  /** Largest message accepted or sent; bigger datagrams are dropped, bigger stream messages close the link. */
+  maxMessageBytes: number;
+  /** A TCP connection without traffic for this long is closed. */
+  tcpIdleMs: number;
+  /** At most this many TCP connections at once; new inbound ones beyond it are refused. */
+  maxTcpConnections: number;
+}
+
+export const DEFAULT_LIMITS: TransportLimits = {
+  maxMessageBytes: 64 * 1024,
+  tcpIdleMs: 5 * 60_000,
+  maxTcpConnections: 1024,
+};

@@ -1,0 +1,78 @@
+// SIP over UDP: each datagram is one message (RFC 3261 section 18.3).
+import dgram from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { Address } from '../../core/net.ts';
+import type { Logger } from '../log.ts';
+import type { InboundHandler } from './types.ts';
+
+export class UdpTransport {
+  private socket: dgram.Socket | null = null;
+  private dropped = 0;
+
+  constructor(
+    private readonly onMessage: InboundHandler,
+    private readonly log: Logger,
+    private readonly maxMessageBytes: number,
+  ) {}
+
+  /** Binds; resolves with the bound port (useful with port 0). */
+  listen(host: string, port: number): Promise<number> {
+    const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false });
+    this.socket = socket;
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(port, host, () => {
+        socket.off('error', reject);
+        socket.on('error', (err) => this.log.error('udp socket error', { err }));
+        socket.on('message', (data, rinfo) => this.receive(data, rinfo));
+        resolve(socket.address().port);
+      });
+    });
+  }
+
+  private receive(data: Buffer, rinfo: dgram.RemoteInfo): void {
+    const from: Address = { transport: 'UDP', host: rinfo.address, port: rinfo.port };
+    if (data.length > this.maxMessageBytes) {
+      this.drop('oversize datagram', from, { bytes: data.length });
+      return;
+    }
+    // A bare CRLF or CRLFCRLF is a keepalive (RFC 5626 section 4.4.1), not a message.
+    if (data.length <= 4 && data.every((b) => b === 13 || b === 10)) return;
+    this.onMessage({ data: new Uint8Array(data.buffer, data.byteOffset, data.length), from });
+  }
+
+  private drop(reason: string, from: Address, fields: Record<string, unknown>): void {
+    this.dropped++;
+    this.log.warn(`udp: dropped ${reason}`, {
+      from: `${from.host}:${from.port}`,
+      dropped: this.dropped,
+      ...fields,
+    });
+  }
+
+  send(to: Address, data: Uint8Array): void {
+    if (!this.socket) {
+      this.log.warn('udp: send on closed transport', { to: `${to.host}:${to.port}` });
+      return;
+    }
+    if (data.length > this.maxMessageBytes) {
+      this.log.warn('udp: refusing to send oversize message', { bytes: data.length });
+      return;
+    }
+    const host = stripBrackets(to.host);
+    this.socket.send(data, to.port, host, (err) => {
+      if (err) this.log.warn('udp send failed', { to: `${to.host}:${to.port}`, err });
+    });
+  }
+
+  close(): Promise<void> {
+    const s = this.socket;
+    this.socket = null;
+    if (!s) return Promise.resolve();
+    return new Promise((resolve) => s.close(() => resolve()));
+  }
+}
+
+export function stripBrackets(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
