@@ -1,0 +1,38 @@
+// RFC 3261 message serializer: canonical long header names, typed headers first (Via, From, To,
+// Call-ID, CSeq, Max-Forwards), the other headers in order, Content-Length computed from the body.
+
+import { serializeNameAddr } from './grammar-nameaddr.ts';
+import { serializeVia } from './grammar-via.ts';
+import type { SipMessage } from './message.ts';
+import { serializeUri } from './uri.ts';
+
+export { serializeNameAddr } from './grammar-nameaddr.ts';
+export { serializeVia } from './grammar-via.ts';
+export { serializeUri } from './uri.ts';
+
+const encoder = new TextEncoder();
+
+/** The header section (start line through the empty line) as text. */
+export function serializeHead(msg: SipMessage): string {
+  let out =
+    msg.type === 'request'
+      ? `${msg.method} ${serializeUri(msg.uri)} SIP/2.0\r\n`
+      : `SIP/2.0 ${msg.status} ${msg.reason}\r\n`;
+  for (const v of msg.via) out += `Via: ${serializeVia(v)}\r\n`;
+  out += `From: ${serializeNameAddr(msg.from)}\r\nTo: ${serializeNameAddr(msg.to)}\r\nCall-ID: ${msg.callId}\r\nCSeq: ${msg.cseq.seq} ${msg.cseq.method}\r\n`;
+  if (msg.type === 'request' && msg.maxForwards !== null) out += `Max-Forwards: ${msg.maxForwards}\r\n`;
+  const hs = msg.headers;
+  for (let i = 0; i < hs.length; i++) out += `${hs[i].name}: ${hs[i].value}\r\n`;
+  return `${out}Content-Length: ${msg.body.length}\r\n\r\n`;
+}
+
+export function serializeMessage(msg: SipMessage): Uint8Array {
+  const head = serializeHead(msg);
+  const body = msg.body;
+  if (body.length === 0) return encoder.encode(head);
+  // Encode the head straight into the final buffer: worst case 3 bytes per UTF-16 unit.
+  const buf = new Uint8Array(head.length * 3 + body.length);
+  const { written } = encoder.encodeInto(head, buf);
+  buf.set(body, written);
+  return buf.subarray(0, written + body.length);
+}
