@@ -1,0 +1,168 @@
+// Discovery service: advertises this peer and reports peers of the same office found on the LAN,
+// by mDNS/DNS-SD and by UDP broadcast beacons. It only finds; joining (and verifying a candidate
+// address by connecting to it) is the caller's job.
+import { EventEmitter } from 'node:events';
+import { createLogger, type Logger } from '../log.ts';
+import { type Announcement, sameOffice } from './announcement.ts';
+import { BeaconAgent, type BeaconTiming, DEFAULT_BEACON_PORT, localInterfaces } from './broadcast.ts';
+import { orderCandidates } from './candidates.ts';
+import { MdnsAgent } from './mdns.ts';
+
+export type DiscoveryVia = 'mdns' | 'broadcast';
+
+export interface FoundPeer extends Announcement {
+  /** Best candidate address (candidates[0]). */
+  host: string;
+  /** Every address the peer may be reached at, same-subnet first; the caller verifies by connecting. */
+  candidates: string[];
+  /** How the peer was first found (or last changed). */
+  via: DiscoveryVia;
+}
+
+export interface DiscoveryOptions {
+  /** What we advertise; also our office filter (office name + CA fingerprint). */
+  self: Announcement;
+  /** Restrict mDNS and beacons to the interface with this IPv4 address. */
+  interfaceAddress?: string;
+  /** Default true. */
+  mdns?: boolean;
+  /** Default true. */
+  broadcast?: boolean;
+  /** UDP port of the beacons (default 5199); all peers of an office must agree on it. */
+  beaconPort?: number;
+  /** Explicit beacon destinations, instead of each interface's broadcast address. */
+  beaconAddresses?: readonly string[];
+  beaconTiming?: Partial<BeaconTiming>;
+  /** mDNS re-query delays after start, then a steady period. */
+  mdnsRequeryScheduleMs?: readonly number[];
+  mdnsRefreshMs?: number;
+  logger?: Logger;
+}
+
+export interface DiscoveryEvents {
+  /** A peer of our office seen for the first time, or seen again with a changed endpoint. */
+  peer: [FoundPeer];
+}
+
+const DEFAULT_TIMING: BeaconTiming = { fastMs: 200, fastForMs: 2000, intervalMs: 1000 };
+const DEFAULT_REQUERY_MS = [150, 400, 900, 2000];
+const DEFAULT_REFRESH_MS = 5000;
+
+function sameEndpoint(a: FoundPeer, b: FoundPeer): boolean {
+  return (
+    a.port === b.port &&
+    a.sipPort === b.sipPort &&
+    a.version === b.version &&
+    a.candidates.length === b.candidates.length &&
+    a.candidates.every((c) => b.candidates.includes(c))
+  );
+}
+
+export class Discovery extends EventEmitter<DiscoveryEvents> {
+  private readonly log: Logger;
+  private readonly found = new Map<string, FoundPeer>();
+  private mdnsAgent?: MdnsAgent;
+  private beaconAgent?: BeaconAgent;
+  private running = false;
+
+  constructor(private readonly opts: DiscoveryOptions) {
+    super();
+    this.log = opts.logger ?? createLogger({ component: 'discovery' });
+  }
+
+  /** Starts advertising and listening; resolves once the beacon socket is bound. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    const { self, interfaceAddress } = this.opts;
+    if (this.opts.mdns !== false) {
+      this.mdnsAgent = new MdnsAgent({
+        self,
+        interfaceAddress,
+        log: this.log,
+        requeryScheduleMs: this.opts.mdnsRequeryScheduleMs ?? DEFAULT_REQUERY_MS,
+        refreshMs: this.opts.mdnsRefreshMs ?? DEFAULT_REFRESH_MS,
+        onSighting: (s) => this.onSighting(s.announcement, s.addresses, 'mdns'),
+      });
+      this.mdnsAgent.start();
+    }
+    if (this.opts.broadcast !== false) {
+      const agent = new BeaconAgent({
+        self,
+        port: this.opts.beaconPort ?? DEFAULT_BEACON_PORT,
+        interfaceAddress,
+        addresses: this.opts.beaconAddresses,
+        timing: { ...DEFAULT_TIMING, ...this.opts.beaconTiming },
+        log: this.log,
+        onBeacon: (b, from) => {
+          // A peer we did not know yet learns of us right away, instead of at our next beacon.
+          if (this.onSighting(b, [from], 'broadcast') === 'new') agent.sendTo(from);
+        },
+      });
+      this.beaconAgent = agent;
+      try {
+        await agent.start();
+      } catch (err) {
+        // mDNS may still work; a peer without discovery still joins by --peer or the peer cache.
+        this.log.warn('beacon socket could not bind; broadcast discovery off', { err: err as Error });
+        this.beaconAgent = undefined;
+        await agent.stop();
+      }
+    }
+    this.log.info('discovery started', {
+      nodeId: self.nodeId,
+      office: self.office,
+      mdns: !!this.mdnsAgent,
+      broadcast: !!this.beaconAgent,
+    });
+  }
+
+  /** Peers found so far (one per Node-ID). */
+  peers(): FoundPeer[] {
+    return [...this.found.values()];
+  }
+
+  private onSighting(
+    a: Announcement,
+    addresses: string[],
+    via: DiscoveryVia,
+  ): 'new' | 'changed' | 'known' | 'ignored' {
+    if (!this.running) return 'ignored';
+    const self = this.opts.self;
+    if (a.nodeId === self.nodeId) return 'ignored';
+    if (!sameOffice(a, self)) {
+      this.log.debug('peer of another office ignored', {
+        via,
+        nodeId: a.nodeId,
+        office: a.office,
+        from: addresses[0],
+      });
+      return 'ignored';
+    }
+    const prev = this.found.get(a.nodeId);
+    // Candidates accumulate across both mechanisms while the peer keeps its ports; a changed port
+    // means it restarted, and old addresses may be stale.
+    const keep = prev && prev.port === a.port && prev.sipPort === a.sipPort ? prev.candidates : [];
+    const candidates = orderCandidates([...keep, ...addresses], localInterfaces());
+    if (candidates.length === 0) {
+      this.log.debug('peer without usable address ignored', { via, nodeId: a.nodeId });
+      return 'ignored';
+    }
+    const peer: FoundPeer = { ...a, host: candidates[0], candidates, via };
+    if (prev && sameEndpoint(prev, peer)) return 'known';
+    this.found.set(a.nodeId, peer);
+    this.log.info(prev ? 'peer changed' : 'peer found', { via, nodeId: a.nodeId, candidates, port: a.port });
+    this.emit('peer', peer);
+    return prev ? 'changed' : 'new';
+  }
+
+  /** Unpublishes (mDNS goodbye) and closes every socket and timer. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    await Promise.all([this.mdnsAgent?.stop(), this.beaconAgent?.stop()]);
+    this.mdnsAgent = undefined;
+    this.beaconAgent = undefined;
+    this.log.info('discovery stopped');
+  }
+}
