@@ -1,0 +1,176 @@
+// The `peerpbx` command line's definition (DESIGN.md, "Headless command line"). Every bad input ends in ONE line
+// on stderr and a non-zero exit: scripts and tests read it, so no stack traces or help dumps.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, DEFAULTS, type HostPort, parseHost, parseHostPort, parsePort } from '../config.ts';
+import { createLogger } from '../log.ts';
+import { runPeer } from './run.ts';
+
+/** Thrown by commands that exist on the card but not yet in the code. */
+class NotAvailable extends Error {}
+
+function flag<T>(what: string, parse: (v: string, what: string) => T) {
+  return (value: string): T => {
+    try {
+      return parse(value, what);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message.replace(`${what}: `, ''));
+    }
+  };
+}
+
+const port = (what: string) => flag(what, (v, w) => parsePort(v, w));
+const collectPeer = (value: string, prev: HostPort[] = []): HostPort[] => [
+  ...prev,
+  flag('--peer', parseHostPort)(value),
+];
+
+function notYet(why: string): () => never {
+  return () => {
+    throw new NotAvailable(`not available yet: ${why}`);
+  };
+}
+
+const USAGE = `
+Commands in full:
+  peerpbx office create --data DIR --name NAME --extension EXT [--display-name N] [--passphrase P]
+  peerpbx office invite --data DIR --extension EXT          prints a one-time join code
+  peerpbx join   --data DIR --extension EXT --code CODE [--peer HOST:PORT] [--display-name N]
+  peerpbx run    --data DIR [--bind ADDR] [--sip-port N] [--overlay-port N] [--http-port N] [--peer HOST:PORT]...
+  peerpbx phone add --data DIR --extension EXT --password PW
+  peerpbx status --data DIR [--json]
+  peerpbx lookup --data DIR --extension EXT [--json]
+  peerpbx voicemail list --data DIR [--json]
+  peerpbx voicemail export --data DIR ID FILE.wav
+`;
+
+export function buildProgram(): Command {
+  const program = new Command('peerpbx')
+    .description('PeerPBX: the office phone system with no server (headless peer and tools)')
+    .showSuggestionAfterError(true)
+    .addHelpText('after', USAGE);
+
+  const data = () => new Option('--data <dir>', 'data folder of this peer').makeOptionMandatory();
+
+  const office = program.command('office').description('create an office or invite a PC into it');
+  office
+    .command('create')
+    .description('create a new office: its CA and the first member')
+    .addOption(data())
+    .requiredOption('--name <name>', 'office name')
+    .requiredOption('--extension <ext>', 'extension of this PC')
+    .option('--display-name <name>', 'display name of the user')
+    .option('--passphrase <p>', 'admin passphrase protecting the office CA key')
+    .action(notYet('office create needs the office CA (issue 3)'));
+  office
+    .command('invite')
+    .description('print a one-time join code for a new PC (the code is the last word)')
+    .addOption(data())
+    .requiredOption('--extension <ext>', 'extension the new PC will get')
+    .action(notYet('office invite needs enrollment (issue 3)'));
+
+  program
+    .command('join')
+    .description('join an existing office with a join code')
+    .addOption(data())
+    .requiredOption('--extension <ext>', 'extension of this PC')
+    .requiredOption('--code <code>', 'one-time join code from `office invite`')
+    .option('--peer <host:port>', 'a running peer of the office (else found by mDNS)', collectPeer)
+    .option('--display-name <name>', 'display name of the user')
+    .action(notYet('join needs the overlay and enrollment (issue 3)'));
+
+  program
+    .command('run')
+    .description('run the peer: SIP on UDP and TCP, overlay, HTTP UI bridge')
+    .addOption(data())
+    .option('--bind <addr>', 'address to listen on', flag('--bind', parseHost), DEFAULTS.bind)
+    .option(
+      '--sip-port <n>',
+      'SIP port, UDP and TCP (0 = any free port)',
+      port('--sip-port'),
+      DEFAULTS.sipPort,
+    )
+    .option('--overlay-port <n>', 'overlay port', port('--overlay-port'), DEFAULTS.overlayPort)
+    .option('--http-port <n>', 'port of the local UI over HTTP', port('--http-port'), DEFAULTS.httpPort)
+    .option('--peer <host:port>', 'a peer to join through; repeatable', collectPeer, [])
+    .action(async (o) => {
+      const code = await runPeer({
+        dataDir: o.data,
+        bind: o.bind,
+        sipPort: o.sipPort,
+        overlayPort: o.overlayPort,
+        httpPort: o.httpPort,
+        peers: o.peer,
+      });
+      process.exitCode = code;
+    });
+
+  const phone = program.command('phone').description('desk-phone accounts served by this peer');
+  phone
+    .command('add')
+    .description('add a desk-phone account (works whether or not the peer runs)')
+    .addOption(data())
+    .requiredOption('--extension <ext>', 'extension of the phone')
+    .requiredOption('--password <pw>', 'digest password of the phone')
+    .action(notYet('phone add needs the record store (issue 5)'));
+
+  program
+    .command('status')
+    .description('the office as this peer sees it')
+    .addOption(data())
+    .option('--json', 'print JSON')
+    .action(notYet('status needs the overlay (issue 3)'));
+
+  program
+    .command('lookup')
+    .description('find where an extension is reachable (exit 1 when it is not)')
+    .addOption(data())
+    .requiredOption('--extension <ext>', 'extension to look up')
+    .option('--json', 'print JSON')
+    .action(notYet('lookup needs the overlay (issue 3)'));
+
+  const vm = program.command('voicemail').description('voicemail of this peer’s user');
+  vm.command('list')
+    .description('list messages (JSON array with id, from, time, duration, heard)')
+    .addOption(data())
+    .option('--json', 'print JSON')
+    .action(notYet('voicemail needs the overlay (issue 5)'));
+  vm.command('export')
+    .description('write one message as a WAV file')
+    .addOption(data())
+    .argument('<id>', 'message id')
+    .argument('<file>', 'output .wav file')
+    .action(notYet('voicemail needs the overlay (issue 5)'));
+
+  // Errors as one line, never the help text after them; exits are ours to decide.
+  const quiet = (cmd: Command) => {
+    cmd.exitOverride().configureOutput({ outputError: (s, write) => write(`${s.trim().split('\n')[0]}\n`) });
+    cmd.showHelpAfterError(false);
+    for (const sub of cmd.commands) quiet(sub);
+  };
+  quiet(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return 1;
+  }
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with code 0; errors were already printed as one line.
+      return err.exitCode;
+    }
+    if (err instanceof NotAvailable || err instanceof ConfigError) {
+      process.stderr.write(`peerpbx: ${err.message}\n`);
+      return 2;
+    }
+    createLogger({ component: 'cli' }).error('command failed', { err });
+    process.stderr.write(`peerpbx: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

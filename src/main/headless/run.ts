@@ -1,0 +1,63 @@
+// `peerpbx run`: lock the data folder, start the peer, print where it listens, stop cleanly on
+// SIGINT/SIGTERM.
+import { resolve } from 'node:path';
+import type { PeerConfig } from '../config.ts';
+import { createLogger } from '../log.ts';
+import { Peer } from '../peer.ts';
+import { acquireDataLock } from './lock.ts';
+
+const log = createLogger({ component: 'run' });
+
+function fail(line: string): number {
+  process.stderr.write(`peerpbx: ${line}\n`);
+  return 1;
+}
+
+/** Runs until a signal; returns the exit code. */
+export async function runPeer(config: PeerConfig): Promise<number> {
+  const dataDir = resolve(config.dataDir);
+  let lock: ReturnType<typeof acquireDataLock>;
+  try {
+    lock = acquireDataLock(dataDir);
+  } catch (err) {
+    return fail(`cannot use data folder ${dataDir}: ${(err as Error).message}`);
+  }
+  if (!lock.ok) return fail(`data folder ${dataDir} is in use by a running peer (pid ${lock.pid})`);
+
+  let peer: Peer;
+  try {
+    peer = await Peer.start({ ...config, dataDir });
+  } catch (err) {
+    lock.release();
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE')
+      return fail(`cannot listen on ${config.bind}:${config.sipPort}: address in use`);
+    if (e.code === 'EADDRNOTAVAIL') return fail(`cannot listen on ${config.bind}: no such local address`);
+    if (e.code === 'EACCES') return fail(`cannot listen on port ${config.sipPort}: permission denied`);
+    log.error('peer failed to start', { err });
+    return fail(`peer failed to start: ${e.message}`);
+  }
+
+  // A bug in one handler must not take the office's phones down: log it loudly and keep serving.
+  const onCrash = (err: unknown) => log.error('uncaught error, peer keeps serving', { err });
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
+
+  const sip = peer.sipAddress;
+  process.stdout.write(
+    `peerpbx listening: sip udp://${sip.host}:${sip.port} tcp://${sip.host}:${sip.port} data ${dataDir}\n`,
+  );
+  log.info('peer running', { pid: process.pid, sipPort: sip.port, bind: sip.host, dataDir });
+
+  const signal = await new Promise<NodeJS.Signals>((done) => {
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  log.info('shutting down', { signal });
+  try {
+    await peer.stop();
+  } finally {
+    lock.release();
+  }
+  return 0;
+}

@@ -1,0 +1,234 @@
+// The I/O shell around the sans-IO SIP core: bytes from the transports are parsed, stamped with
+// received/rport and fed to the transaction layer; its effects become socket writes and real timers.
+// Malformed requests are answered 400 (505 for a wrong version) when enough of them parsed to route
+// a response, else dropped with a warning.
+import { randomBytes } from 'node:crypto';
+import { type Address, addressKey, type Millis } from '../../core/net.ts';
+import { createResponse } from '../../core/sip/build.ts';
+import type { NameAddr, SipMessage, SipRequest, SipResponse, SipUri } from '../../core/sip/message.ts';
+import { parseMessage, type SipParseError } from '../../core/sip/parse.ts';
+import { serializeMessage } from '../../core/sip/serialize.ts';
+import {
+  type TimerConfig,
+  type TransactionEvent,
+  TransactionLayer,
+} from '../../core/sip/transaction/layer.ts';
+import { responseAddress } from '../../core/sip/transaction/matching.ts';
+import { createLogger, type Logger } from '../log.ts';
+import type { InboundMessage } from '../transport/types.ts';
+import { stampVia } from './received.ts';
+import { WarningBudget } from './warning-budget.ts';
+
+/** Where the endpoint writes bytes: SipTransports in production, anything in tests. */
+export interface Sender {
+  send(to: Address, data: Uint8Array, connectionId?: string): void;
+}
+
+export type TuHandler = (event: TransactionEvent, endpoint: SipEndpoint) => void;
+
+export interface SipEndpointOptions {
+  sender: Sender;
+  log?: Logger;
+  timers?: Partial<TimerConfig>;
+  clock?: () => Millis;
+  random?: () => string;
+}
+
+export const randomToken = (): string => randomBytes(8).toString('hex');
+
+export class SipEndpoint {
+  readonly layer: TransactionLayer;
+  readonly random: () => string;
+  private readonly clock: () => Millis;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly log: Logger;
+  private readonly warnings: WarningBudget;
+  private tu: TuHandler = () => {};
+  private closed = false;
+  /** Counters for tests and status. */
+  readonly stats = { received: 0, malformed: 0, badRequestsAnswered: 0, sent: 0 };
+
+  constructor(private readonly opts: SipEndpointOptions) {
+    this.layer = new TransactionLayer(opts.timers);
+    this.clock = opts.clock ?? Date.now;
+    this.random = opts.random ?? randomToken;
+    this.log = opts.log ?? createLogger({ component: 'sip' });
+    this.warnings = new WarningBudget(this.log, this.clock);
+  }
+
+  /** The transaction user: gets every request, response, ACK, timeout the layer reports. */
+  setHandler(tu: TuHandler): void {
+    this.tu = tu;
+  }
+
+  /** Entry point for the transports. */
+  receive(inbound: InboundMessage): void {
+    if (this.closed) return;
+    this.stats.received++;
+    const parsed = parseMessage(inbound.data);
+    if (!parsed.ok) {
+      this.malformed(parsed.error, inbound);
+      return;
+    }
+    const msg = parsed.message;
+    if (msg.type === 'request') {
+      if (msg.via.length === 0) {
+        this.warnings.warn('request without Via dropped', { from: fmt(inbound.from) });
+        return;
+      }
+      stampVia(msg, inbound.from);
+    }
+    this.layer.receive(msg, inbound.from, this.clock());
+    this.pump();
+  }
+
+  sendRequest(request: SipRequest, to: Address): string {
+    const id = this.layer.sendRequest(request, to, this.clock());
+    this.pump();
+    return id;
+  }
+
+  respond(txId: string, response: SipResponse): boolean {
+    const ok = this.layer.sendResponse(txId, response, this.clock());
+    this.pump();
+    return ok;
+  }
+
+  /** ACK for 2xx, 2xx retransmissions: outside any transaction. */
+  sendStateless(message: SipMessage, to: Address): void {
+    this.layer.sendStateless(message, to);
+    this.pump();
+  }
+
+  /** Drives the layer's effect queue: transmissions, timers and TU events. */
+  private pump(): void {
+    for (let e = this.layer.poll(); e; e = this.layer.poll()) {
+      switch (e.type) {
+        case 'transmit':
+          this.transmit(e.to, e.message);
+          break;
+        case 'set-timer':
+          this.setTimer(e.id, e.at);
+          break;
+        case 'cancel-timer':
+          this.clearTimer(e.id);
+          break;
+        default:
+          try {
+            this.tu(e, this);
+          } catch (err) {
+            this.log.error('transaction user failed on event', { event: e.type, err });
+          }
+      }
+    }
+  }
+
+  private transmit(to: Address, message: SipMessage): void {
+    if (this.closed) return;
+    this.stats.sent++;
+    this.opts.sender.send(to, serializeMessage(message));
+  }
+
+  private setTimer(id: string, at: Millis): void {
+    this.clearTimer(id);
+    const t = setTimeout(
+      () => {
+        this.timers.delete(id);
+        if (this.closed) return;
+        this.layer.timerFired(id, this.clock());
+        this.pump();
+      },
+      Math.max(0, at - this.clock()),
+    );
+    t.unref?.();
+    this.timers.set(id, t);
+  }
+
+  private clearTimer(id: string): void {
+    const t = this.timers.get(id);
+    if (t) {
+      clearTimeout(t);
+      this.timers.delete(id);
+    }
+  }
+
+  get activeTimers(): number {
+    return this.timers.size;
+  }
+
+  private malformed(error: SipParseError, inbound: InboundMessage): void {
+    this.stats.malformed++;
+    const from = fmt(inbound.from);
+    const response = badRequestResponse(error, inbound.from);
+    if (!response) {
+      this.warnings.warn('malformed message dropped', { from, code: error.code, reason: error.reason });
+      return;
+    }
+    this.warnings.warn('malformed request answered', {
+      from,
+      code: error.code,
+      reason: error.reason,
+      status: response.res.status,
+    });
+    this.stats.badRequestsAnswered++;
+    this.transmit(response.to, response.res);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.warnings.flush();
+  }
+}
+
+const INVALID_URI: SipUri = {
+  scheme: 'sip',
+  user: null,
+  password: null,
+  host: 'invalid',
+  port: null,
+  params: {},
+  headers: {},
+};
+
+function fmt(a: Address): string {
+  return addressKey(a);
+}
+
+/**
+ * A stateless 400 (or 505) for a request that failed to parse, when the partial parse recovered
+ * what a response needs (Via, From, To, Call-ID, CSeq). Never for ACK or responses (RFC 3261 17).
+ */
+export function badRequestResponse(
+  error: SipParseError,
+  source: Address,
+): { res: SipResponse; to: Address } | null {
+  const p = error.partial;
+  // Without a Via there is nowhere to send a response (8.2.6 / 18.2.2).
+  if (p?.type !== 'request' || !p.via?.length) return null;
+  const method = p.method ?? p.cseq?.method ?? '';
+  if (method === 'ACK' || p.cseq?.method === 'ACK') return null;
+  // Fields that failed to parse are filled with placeholders: the 400 still reaches the sender
+  // (and its logs) even if it cannot be matched to a transaction there.
+  const unknown: NameAddr = { display: null, uri: { ...INVALID_URI, params: {}, headers: {} }, params: {} };
+  const req: SipRequest = {
+    type: 'request',
+    method,
+    uri: p.uri ?? { ...INVALID_URI, params: {}, headers: {} },
+    via: p.via,
+    from: p.from ?? unknown,
+    to: p.to ?? unknown,
+    callId: p.callId ?? 'unknown',
+    cseq: p.cseq ?? { seq: 0, method: /^[A-Za-z]{1,32}$/.test(method) ? method : 'UNKNOWN' },
+    maxForwards: p.maxForwards ?? null,
+    headers: [],
+    body: new Uint8Array(0),
+  };
+  stampVia(req, source);
+  const status = error.code === 'version' ? 505 : 400;
+  // The reason phrase says what was wrong: the sender's logs show it. Keep it one printable line.
+  const reason = `Bad Request (${error.reason})`.replace(/[^\x20-\x7e]/g, '?').slice(0, 120);
+  const res = createResponse(req, status, status === 400 ? reason : undefined);
+  return { res, to: responseAddress(req.via[0], source) };
+}
