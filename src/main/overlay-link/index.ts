@@ -1,0 +1,13 @@
+export { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder } from './frame-codec.ts';
+export type { SendError, SendResult } from './framed-socket.ts';
+export {
+  type FrameEvent,
+  type LinkDownEvent,
+  type LinkInfo,
+  LinkManager,
+  type LinkManagerEvents,
+  type LinkManagerOptions,
+  type LinkUpEvent,
+  type RefusedEvent,
+} from './link-manager.ts';
+export { identityFromAltNames, identityFromCertificate, type PeerIdentity } from './peer-identity.ts';
