@@ -53,11 +53,12 @@ function parseNameAddrAt(s: string, i: number, end: number, list: boolean): Name
     i = lt + 1;
     after = gt + 1;
   } else {
-    // addr-spec: the URI runs to the first ";" "," or whitespace.
+    // addr-spec: the URI runs to the first ";" "," "?" or whitespace. A bare addr-spec cannot
+    // carry URI parameters or headers (RFC 3261 section 20.10), so a "?" here is an error.
     let j = i;
     while (j < end) {
       c = s.charCodeAt(j);
-      if (c === 59 || c === 44 || c === 32 || c === 9) break;
+      if (c === 59 || c === 44 || c === 63 || c === 32 || c === 9) break;
       j++;
     }
     uriEnd = j;

@@ -239,6 +239,8 @@ function parseStartLine(h: string, end: number, d: Draft): ParseResult | null {
   const uri = parseUriRange(h, sp1 + 1, sp2);
   if (!uri) return fail('start-line', 'malformed Request-URI', d);
   d.uri = uri;
+  // RFC 3261 section 19.1.5 / RFC 4475 3.1.2.11 (escruri): headers are not allowed in a Request-URI.
+  for (const _ in uri.headers) return fail('start-line', 'Request-URI carries URI headers', d);
   return checkVersion(h, sp2 + 1, end, d);
 }
 
