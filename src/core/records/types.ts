@@ -67,9 +67,16 @@ export type StoreOutcome =
 
 /** Checks a value before it is stored or after it is fetched: signature, certificate, policy, size. */
 export interface ValueValidator {
+  /**
+   * `existing` (optional, added by the security helper; backward compatible): the storing peer
+   * passes the value its store holds in the same slot (store.get(resourceId, now, kind, key)[0]) so
+   * DEPOSIT can refuse a non-owner replacing or deleting an entry written by someone else.
+   * Fetching peers omit it.
+   */
   validate(
     value: StoredValue,
     now: number,
+    existing?: StoredValue,
   ):
     | { ok: true }
     | { ok: false; code: 'forbidden' | 'bad-signature' | 'too-large' | 'invalid'; reason: string };

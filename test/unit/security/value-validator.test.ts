@@ -1,0 +1,303 @@
+import { describe, expect, it } from 'vitest';
+import { encodeJson } from '../../../src/core/records/kinds.ts';
+import type { StoredValue } from '../../../src/core/records/types.ts';
+import {
+  forgeSignatureProvider,
+  nodeSignatureProvider,
+} from '../../../src/core/security/signature-provider.ts';
+import { signedBytes, signValue } from '../../../src/core/security/value-signing.ts';
+import { OfficeValueValidator } from '../../../src/core/security/value-validator.ts';
+import { makeOffice, NOW } from './fixtures.ts';
+
+const office = makeOffice('office', forgeSignatureProvider());
+const alice = office.enroll('101@office');
+const bob = office.enroll('102@office');
+const admin = office.enroll('100@office', { isAdmin: true });
+const validator = new OfficeValueValidator({ caCertificatePem: office.ca.certificatePem });
+
+const registration = (signerNode = alice.nodeId) =>
+  alice.signer.sign({
+    resourceName: '101@office',
+    kind: 'SIP-REGISTRATION',
+    key: signerNode,
+    value: encodeJson({ contacts: [{ uri: 'sip:101@10.0.0.5:5060' }] }),
+    storageTime: NOW,
+    lifetime: 3600_000,
+  });
+
+const voicemail = (by: typeof alice, id: string, over: { exists?: boolean; storageTime?: number } = {}) =>
+  by.signer.sign({
+    resourceName: '101@office',
+    kind: 'VOICEMAIL',
+    key: id,
+    value: encodeJson({
+      id,
+      from: by.user,
+      time: NOW,
+      duration: 4000,
+      heard: false,
+      size: 10,
+      chunkCount: 1,
+      chunkSize: 65536,
+      sha256: '00',
+    }),
+    storageTime: over.storageTime ?? NOW,
+    lifetime: 30 * 24 * 3600_000,
+    exists: over.exists,
+  });
+
+/** Re-sign a modified value with the given key (a valid signature over wrong content). */
+const resign = (v: StoredValue, privateKeyPem: string) =>
+  signValue(v, privateKeyPem, forgeSignatureProvider());
+
+describe('OfficeValueValidator', () => {
+  it('accepts a value signed by its owner', () => {
+    expect(validator.validate(registration(), NOW)).toEqual({ ok: true });
+  });
+
+  it('refuses a tampered value', () => {
+    const v = registration();
+    const tampered = { ...v, value: encodeJson({ contacts: [{ uri: 'sip:101@6.6.6.6' }] }) };
+    expect(validator.validate(tampered, NOW)).toMatchObject({
+      ok: false,
+      code: 'bad-signature',
+      reason: /does not verify/,
+    });
+    expect(validator.validate({ ...v, storageTime: NOW + 1 }, NOW)).toMatchObject({ code: 'bad-signature' });
+    expect(validator.validate({ ...v, exists: false }, NOW)).toMatchObject({ code: 'bad-signature' });
+  });
+
+  it('refuses a forged signature', () => {
+    const v = registration();
+    const forged = { ...v, signature: v.signature.map((b, i) => (i === 10 ? b ^ 1 : b)) };
+    expect(validator.validate(forged, NOW)).toMatchObject({ ok: false, code: 'bad-signature' });
+    expect(validator.validate({ ...v, signature: new Uint8Array(3) }, NOW)).toMatchObject({
+      code: 'bad-signature',
+    });
+  });
+
+  it("refuses a value signed by bob's key but claiming alice's certificate", () => {
+    const v = resign(registration(), bob.keyPair.privateKeyPem);
+    expect(validator.validate(v, NOW)).toMatchObject({ code: 'bad-signature', reason: /does not verify/ });
+  });
+
+  it("refuses a signer whose claimed identity is not its certificate's", () => {
+    const v = resign(
+      { ...registration(), signer: { ...alice.signer.identity, user: '102@office' } },
+      alice.keyPair.privateKeyPem,
+    );
+    expect(validator.validate(v, NOW)).toMatchObject({
+      code: 'bad-signature',
+      reason: /certificate is 101@office/,
+    });
+  });
+
+  it('refuses the wrong user (USER-MATCH / USER-NODE-MATCH)', () => {
+    const v = bob.signer.sign({
+      resourceName: '101@office',
+      kind: 'SIP-REGISTRATION',
+      key: bob.nodeId,
+      value: encodeJson({ contacts: [{ uri: 'sip:101@6.6.6.6' }] }),
+      storageTime: NOW,
+      lifetime: 60_000,
+    });
+    expect(validator.validate(v, NOW)).toMatchObject({
+      code: 'forbidden',
+      reason: /102@office may not write/,
+    });
+    const presence = bob.signer.sign({
+      resourceName: '101@office',
+      kind: 'PRESENCE',
+      value: encodeJson({ state: 'dnd' }),
+      storageTime: NOW,
+      lifetime: 60_000,
+    });
+    expect(validator.validate(presence, NOW)).toMatchObject({ code: 'forbidden', reason: /USER-MATCH/ });
+  });
+
+  it("refuses a registration keyed by another node's id (USER-NODE-MATCH)", () => {
+    expect(validator.validate(registration(bob.nodeId), NOW)).toMatchObject({
+      code: 'forbidden',
+      reason: /not the signer's Node-ID/,
+    });
+  });
+
+  it('refuses certificates of another office, and expired ones', () => {
+    const stranger = makeOffice('office', forgeSignatureProvider()).enroll('101@office');
+    const v = stranger.signer.sign({
+      resourceName: '101@office',
+      kind: 'PRESENCE',
+      value: encodeJson({ state: 'away' }),
+      storageTime: NOW,
+      lifetime: 60_000,
+    });
+    expect(validator.validate(v, NOW)).toMatchObject({ code: 'bad-signature', reason: /office CA/ });
+    const later = NOW + 10 * 365 * 24 * 3600_000;
+    const old = alice.signer.sign({
+      resourceName: '101@office',
+      kind: 'PRESENCE',
+      value: encodeJson({ state: 'away' }),
+      storageTime: later,
+      lifetime: 60_000,
+    });
+    expect(validator.validate(old, later)).toMatchObject({ code: 'bad-signature', reason: /expired/ });
+  });
+
+  describe('DEPOSIT (voicemail)', () => {
+    it('lets any member add an entry signed by itself', () => {
+      expect(validator.validate(voicemail(bob, 'm1'), NOW, undefined)).toEqual({ ok: true });
+    });
+
+    it('lets the depositor update its own entry', () => {
+      expect(
+        validator.validate(voicemail(bob, 'm1', { storageTime: NOW + 1 }), NOW, voicemail(bob, 'm1')),
+      ).toEqual({ ok: true });
+    });
+
+    it('refuses a non-owner deleting an entry, even its own', () => {
+      const del = voicemail(bob, 'm1', { exists: false, storageTime: NOW + 1 });
+      expect(validator.validate(del, NOW, voicemail(bob, 'm1'))).toMatchObject({
+        code: 'forbidden',
+        reason: /only 101@office may delete/,
+      });
+    });
+
+    it("refuses a non-owner replacing someone else's entry", () => {
+      const existing = voicemail(admin, 'm1');
+      expect(validator.validate(voicemail(bob, 'm1', { storageTime: NOW + 1 }), NOW, existing)).toMatchObject(
+        {
+          code: 'forbidden',
+          reason: /may not replace .* written by 100@office/,
+        },
+      );
+    });
+
+    it('refuses a non-owner restoring an entry the owner deleted', () => {
+      const deleted = voicemail(alice, 'm1', { exists: false });
+      expect(validator.validate(voicemail(bob, 'm1', { storageTime: NOW + 1 }), NOW, deleted)).toMatchObject({
+        code: 'forbidden',
+      });
+    });
+
+    it('lets the owner delete and mark entries written by others', () => {
+      const existing = voicemail(bob, 'm1');
+      expect(
+        validator.validate(voicemail(alice, 'm1', { exists: false, storageTime: NOW + 1 }), NOW, existing),
+      ).toEqual({ ok: true });
+      expect(validator.validate(voicemail(alice, 'm1', { storageTime: NOW + 1 }), NOW, existing)).toEqual({
+        ok: true,
+      });
+    });
+  });
+
+  it('ADMIN kinds need an admin certificate', () => {
+    const config = (p: typeof alice) =>
+      p.signer.sign({
+        resourceName: 'office-config@office',
+        kind: 'OFFICE-CONFIG',
+        value: encodeJson({ dialPlan: [] }),
+        storageTime: NOW,
+        lifetime: 60_000,
+      });
+    expect(validator.validate(config(admin), NOW)).toEqual({ ok: true });
+    expect(validator.validate(config(alice), NOW)).toMatchObject({
+      code: 'forbidden',
+      reason: /not an office administrator/,
+    });
+  });
+
+  it('refuses oversize values, long lifetimes, future times, bad shapes and malformed data', () => {
+    const base = { resourceName: '101@office', storageTime: NOW, lifetime: 60_000 };
+    const big = alice.signer.sign({ ...base, kind: 'PRESENCE', value: new Uint8Array(2000) });
+    expect(validator.validate(big, NOW)).toMatchObject({
+      code: 'too-large',
+      reason: /2000 bytes exceeds PRESENCE/,
+    });
+    const long = alice.signer.sign({
+      ...base,
+      kind: 'PRESENCE',
+      value: encodeJson({ state: 'away' }),
+      lifetime: 3600_000,
+    });
+    expect(validator.validate(long, NOW)).toMatchObject({ code: 'invalid', reason: /lifetime/ });
+    const future = alice.signer.sign({
+      ...base,
+      kind: 'PRESENCE',
+      value: encodeJson({ state: 'away' }),
+      storageTime: NOW + 3600_000,
+    });
+    expect(validator.validate(future, NOW)).toMatchObject({ code: 'invalid', reason: /future/ });
+    const garbage = alice.signer.sign({ ...base, kind: 'PRESENCE', value: encodeJson({ state: 'asleep' }) });
+    expect(validator.validate(garbage, NOW)).toMatchObject({ code: 'invalid', reason: /presence state/ });
+    const v = registration();
+    expect(
+      validator.validate(resign({ ...v, model: 'single' }, alice.keyPair.privateKeyPem), NOW),
+    ).toMatchObject({ code: 'invalid' });
+    expect(
+      validator.validate(resign({ ...v, resourceName: '102@office' }, alice.keyPair.privateKeyPem), NOW),
+    ).toMatchObject({
+      code: 'invalid',
+      reason: /resourceId is not the hash/,
+    });
+    expect(validator.validate({ ...v, kind: 'NOPE' as 'TEST' }, NOW)).toMatchObject({
+      code: 'invalid',
+      reason: /unknown kind/,
+    });
+  });
+
+  it('accepts tombstones without a data check', () => {
+    const del = alice.signer.sign({
+      resourceName: '101@office',
+      kind: 'PRESENCE',
+      value: new Uint8Array(0),
+      exists: false,
+      storageTime: NOW,
+      lifetime: 60_000,
+    });
+    expect(validator.validate(del, NOW)).toEqual({ ok: true });
+  });
+
+  it('signed bytes differ for every field', () => {
+    const v = registration();
+    const base = Buffer.from(signedBytes(v));
+    const variants: StoredValue[] = [
+      { ...v, key: `${v.key}x` },
+      { ...v, kind: 'TEST' },
+      { ...v, lifetime: v.lifetime + 1 },
+      { ...v, resourceName: 'x' },
+      { ...v, signer: { ...v.signer, user: 'x@y' } },
+      // Moving a byte between adjacent fields must change the encoding too.
+      { ...v, key: v.key.slice(0, -1), value: new Uint8Array([v.key.charCodeAt(31), ...v.value]) },
+    ];
+    for (const x of variants) expect(Buffer.from(signedBytes(x)).equals(base)).toBe(false);
+  });
+
+  it('verifies with forge and with Node crypto alike, and reports the cost', () => {
+    const values = Array.from({ length: 50 }, (_, i) =>
+      alice.signer.sign({
+        resourceName: '101@office',
+        kind: 'TEST',
+        key: `k${i}`,
+        value: new Uint8Array(100),
+        storageTime: NOW,
+        lifetime: 60_000,
+      }),
+    );
+    const fast = new OfficeValueValidator({
+      caCertificatePem: office.ca.certificatePem,
+      signatures: nodeSignatureProvider(),
+    });
+    const time = (vv: OfficeValueValidator) => {
+      vv.validate(values[0], NOW); // warm the certificate cache
+      const t0 = performance.now();
+      for (const v of values) expect(vv.validate(v, NOW)).toEqual({ ok: true });
+      return (performance.now() - t0) / values.length;
+    };
+    const forgeMs = time(new OfficeValueValidator({ caCertificatePem: office.ca.certificatePem }));
+    const nodeMs = time(fast);
+    console.log(
+      `validate() per value, certificate cached: forge ${forgeMs.toFixed(3)} ms, node:crypto ${nodeMs.toFixed(3)} ms`,
+    );
+    expect(forgeMs).toBeGreaterThan(0);
+  });
+});
