@@ -25,7 +25,6 @@ export function isPort(v: unknown): v is number {
 
 function boundedString(v: unknown, max: number): v is string {
   // Control characters have no business in these fields and would poison logs.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: that is exactly what it rejects
   return typeof v === 'string' && v.length > 0 && v.length <= max && !/[\u0000-\u001f\u007f]/.test(v);
 }
 

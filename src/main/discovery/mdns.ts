@@ -32,7 +32,11 @@ export interface MdnsAgentOptions {
 interface MdnsSocket {
   on(event: 'error' | 'warning', fn: (err: Error) => void): void;
   emit(event: string, ...args: unknown[]): boolean;
+  query(name: string, type: string, cb: (err: Error | null) => void): void;
 }
+
+/** The PTR name the browser asks for. */
+const BROWSE_NAME = `_${SERVICE_TYPE}._tcp.local`;
 
 /** DNS labels are at most 63 bytes; Node-IDs are unique, so they make unique instance names. */
 export function instanceName(nodeId: string): string {
@@ -44,6 +48,9 @@ export class MdnsAgent {
   private browser?: Browser;
   private service?: Service;
   private timers: NodeJS.Timeout[] = [];
+  private mdns?: MdnsSocket;
+  /** Query failures are logged once per error code (they repeat every few seconds). */
+  private readonly loggedQueryErrors = new Set<string>();
 
   constructor(private readonly opts: MdnsAgentOptions) {}
 
@@ -87,6 +94,7 @@ export class MdnsAgent {
       log.warn('mdns socket not reachable: bonjour-service internals changed; errors may be unguarded');
       return;
     }
+    this.mdns = mdns;
     mdns.on('error', (err) => log.warn('mdns socket error', { err }));
     mdns.on('warning', (err) => log.debug('mdns socket warning', { err: String(err) }));
     const emit = mdns.emit.bind(mdns);
@@ -105,10 +113,25 @@ export class MdnsAgent {
 
   private requery(): void {
     try {
-      this.browser?.update();
+      // What browser.update() does, but with a callback: bonjour-service drops query send errors,
+      // and "multicast unreachable" is worth one line in the log.
+      if (this.mdns) this.mdns.query(BROWSE_NAME, 'PTR', (err) => err && this.queryFailed(err));
+      else this.browser?.update();
     } catch (err) {
       this.opts.log.warn('mdns re-query failed', { err: err instanceof Error ? err : String(err) });
     }
+  }
+
+  private queryFailed(err: Error): void {
+    const code = (err as NodeJS.ErrnoException).code ?? err.message;
+    if (this.loggedQueryErrors.has(code)) return;
+    this.loggedQueryErrors.add(code);
+    this.opts.log.warn(
+      'mdns query could not be sent (multicast unavailable?); beacons and --peer still work',
+      {
+        code,
+      },
+    );
   }
 
   private onService(s: Service): void {
@@ -130,6 +153,7 @@ export class MdnsAgent {
     this.timers = [];
     this.browser?.stop();
     this.browser = undefined;
+    this.mdns = undefined;
     const bonjour = this.bonjour;
     this.bonjour = undefined;
     if (!bonjour) return;

@@ -1,0 +1,156 @@
+// Discovery between real processes on separate network stacks (namespaces on a bridge).
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { type PeerRun, type PeerSpec, report, runPeers } from './discover-run.ts';
+import { NetnsLab, rootSkipReason } from './netns.ts';
+
+const skip = rootSkipReason();
+if (skip) console.warn(`test/lan/discovery.test.ts skipped: ${skip}`);
+
+const labs: NetnsLab[] = [];
+function newLab(): NetnsLab {
+  const lab = new NetnsLab();
+  labs.push(lab);
+  return lab;
+}
+afterEach(async () => {
+  for (const lab of labs.splice(0)) {
+    await lab.destroy();
+    expect(lab.leftovers()).toEqual([]);
+  }
+});
+afterAll(async () => {
+  for (const lab of labs.splice(0)) await lab.destroy();
+});
+
+const nodeId = (i: number) => `${i.toString(16).padStart(2, '0')}${'c0ffee'.repeat(5)}`;
+const foundAll = (n: number) => (r: PeerRun) => r.found.size >= n - 1;
+
+function expectCleanExit(runs: PeerRun[]): void {
+  for (const r of runs) {
+    expect(r.stderr, `${r.spec.nodeId} logged an error or crashed`).not.toMatch(
+      /"level":"error"|Error:|uncaught/i,
+    );
+    expect(r.stopped, `${r.spec.nodeId} did not stop cleanly:\n${r.stderr}`).toBe(true);
+  }
+}
+
+describe.skipIf(skip)('LAN discovery in network namespaces', () => {
+  it('5 peers by mDNS alone: everyone finds everyone, with the right ports and addresses', async () => {
+    const lab = newLab();
+    const hosts = lab.lan({ hosts: 5 });
+    const specs: PeerSpec[] = hosts.map((host, i) => ({
+      host,
+      nodeId: nodeId(i),
+      port: 7000 + i,
+      // Odd peers bind to their interface address (the `--bind ADDR` case), even ones to all.
+      extraArgs: [
+        '--no-broadcast',
+        '--sip-port',
+        String(5060 + i),
+        ...(i % 2 ? ['--interface', host.address] : []),
+      ],
+    }));
+    const runs = await runPeers(lab, specs, { durationMs: 15_000, doneWhen: foundAll(5) });
+    report('mDNS, 5 peers: time from start to first discovery', runs);
+    for (const [i, r] of runs.entries()) {
+      const others = specs.filter((_, j) => j !== i);
+      expect([...r.found.keys()].sort()).toEqual(others.map((s) => s.nodeId).sort());
+      for (const o of others) {
+        const f = r.found.get(o.nodeId)?.peer;
+        expect(f?.via).toBe('mdns');
+        expect(f?.port).toBe(o.port);
+        expect(f?.sipPort).toBe(5060 + specs.indexOf(o));
+        expect(f?.host).toBe(o.host.address);
+        expect(f?.candidates[0]).toBe(o.host.address);
+      }
+    }
+    expectCleanExit(runs);
+  });
+
+  it('with no multicast route (mDNS cannot leave a host), broadcast beacons alone find everyone', async () => {
+    const lab = newLab();
+    const hosts = lab.lan({ hosts: 5, multicastRoute: false });
+    // Control: on this network mDNS alone finds nobody, so what follows is the beacons' doing.
+    const control = await runPeers(
+      lab,
+      hosts.slice(0, 2).map((host, i) => ({ host, nodeId: nodeId(90 + i), extraArgs: ['--no-broadcast'] })),
+      { durationMs: 2000 },
+    );
+    expect(control.map((r) => r.found.size)).toEqual([0, 0]);
+    expect(control[0].stderr).toMatch(/mdns query could not be sent.*ENETUNREACH/);
+    // Six peers: two share the first host, and so the beacon port (SO_REUSEADDR).
+    const specs: PeerSpec[] = [...hosts, hosts[0]].map((host, i) => ({
+      host,
+      nodeId: nodeId(i),
+      port: 7000 + i,
+    }));
+    const runs = await runPeers(lab, specs, { durationMs: 15_000, doneWhen: foundAll(specs.length) });
+    report(
+      'broadcast only (no multicast route), 6 peers on 5 hosts: time from start to first discovery',
+      runs,
+    );
+    for (const [i, r] of runs.entries()) {
+      const others = specs.filter((_, j) => j !== i);
+      expect([...r.found.keys()].sort()).toEqual(others.map((s) => s.nodeId).sort());
+      for (const o of others) {
+        const f = r.found.get(o.nodeId)?.peer;
+        expect(f?.via).toBe('broadcast');
+        expect(f?.host).toBe(o.host.address);
+        expect(f?.port).toBe(o.port);
+      }
+    }
+    expectCleanExit(runs);
+  });
+
+  it('ignores peers of another office name or another CA fingerprint', async () => {
+    const lab = newLab();
+    const hosts = lab.lan({ hosts: 4 });
+    const specs: PeerSpec[] = [
+      { host: hosts[0], nodeId: nodeId(0) },
+      { host: hosts[1], nodeId: nodeId(1) },
+      { host: hosts[2], nodeId: nodeId(2), office: 'Globex' },
+      // Same office name, other CA: a namesake office, not ours.
+      { host: hosts[3], nodeId: nodeId(3), ca: 'de:ad:be:ef' },
+    ];
+    const runs = await runPeers(lab, specs, {
+      durationMs: 15_000,
+      doneWhen: (r) =>
+        r.spec.nodeId === nodeId(0) || r.spec.nodeId === nodeId(1) ? r.found.size >= 1 : true,
+      // Long enough for several beacons and mDNS re-queries to have crossed every pair.
+      minMs: 3000,
+    });
+    report('mixed offices: only the same office counts', runs);
+    expect([...runs[0].found.keys()]).toEqual([nodeId(1)]);
+    expect([...runs[1].found.keys()]).toEqual([nodeId(0)]);
+    expect(runs[2].found.size).toBe(0);
+    expect(runs[3].found.size).toBe(0);
+    expectCleanExit(runs);
+  });
+
+  it('two subnets joined by a router: each finds its own subnet only, though unicast is routed', async () => {
+    const lab = newLab();
+    const { subnets } = lab.routedLans(2);
+    const [a, b] = subnets;
+    // Unicast crosses the router (so `--peer HOST:PORT` can bootstrap across it).
+    const crossing = await lab.exec(a[0].ns, process.execPath, [
+      '-e',
+      `const s=require('node:net').connect(9, ${JSON.stringify(b[0].address)});` +
+        `s.on('error',e=>{console.log(e.code);process.exit(0)});s.on('connect',()=>{console.log('open');process.exit(0)})`,
+    ]);
+    // Nothing listens on port 9: a routed host answers with a RST (ECONNREFUSED); an unroutable
+    // one would give EHOSTUNREACH/ENETUNREACH or time out.
+    expect(crossing.stdout.trim()).toBe('ECONNREFUSED');
+    const specs: PeerSpec[] = [...a, ...b].map((host, i) => ({ host, nodeId: nodeId(i) }));
+    const runs = await runPeers(lab, specs, {
+      durationMs: 15_000,
+      doneWhen: (r) => r.found.size >= 1,
+      minMs: 3000,
+    });
+    report('two routed subnets: discovery stays within each', runs);
+    expect([...runs[0].found.keys()]).toEqual([nodeId(1)]);
+    expect([...runs[1].found.keys()]).toEqual([nodeId(0)]);
+    expect([...runs[2].found.keys()]).toEqual([nodeId(3)]);
+    expect([...runs[3].found.keys()]).toEqual([nodeId(2)]);
+    expectCleanExit(runs);
+  });
+});
