@@ -1,0 +1,120 @@
+// Discovery's beacon path in one process over loopback: hostile datagrams, other offices, own
+// beacons, duplicates and restarts, with a capturing logger.
+import { createSocket, type Socket } from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Announcement } from '../../../src/main/discovery/announcement.ts';
+import { encodeBeacon } from '../../../src/main/discovery/beacon.ts';
+import { Discovery, type FoundPeer } from '../../../src/main/discovery/discovery.ts';
+import type { LogFields, Logger } from '../../../src/main/log.ts';
+
+interface Line {
+  level: string;
+  msg: string;
+  fields?: LogFields;
+}
+
+function captureLogger(lines: Line[]): Logger {
+  const at =
+    (level: string) =>
+    (msg: string, fields?: LogFields): void => {
+      lines.push({ level, msg, fields });
+    };
+  const log: Logger = {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: () => log,
+  };
+  return log;
+}
+
+async function freePort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const { port } = s.address();
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+const self: Announcement = {
+  nodeId: 'aa'.repeat(16),
+  office: 'Acme',
+  caFingerprint: 'AB:CD',
+  port: 7000,
+  sipPort: 5060,
+  version: '0.1.0',
+};
+const peer: Announcement = { ...self, nodeId: 'bb'.repeat(16), port: 7001, sipPort: 5061 };
+
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0)) await c();
+});
+
+async function setup() {
+  const port = await freePort();
+  const lines: Line[] = [];
+  const discovery = new Discovery({
+    self,
+    mdns: false,
+    beaconPort: port,
+    // Our own beacons come straight back to us: they must be ignored.
+    beaconAddresses: ['127.0.0.1'],
+    logger: captureLogger(lines),
+  });
+  const found: FoundPeer[] = [];
+  discovery.on('peer', (p) => found.push(p));
+  await discovery.start();
+  cleanup.push(() => discovery.stop());
+  const sender: Socket = createSocket('udp4');
+  await new Promise<void>((r) => sender.bind(0, '127.0.0.1', () => r()));
+  cleanup.push(() => new Promise<void>((r) => sender.close(() => r())));
+  const send = (bytes: Uint8Array) =>
+    new Promise<void>((resolve, reject) =>
+      sender.send(bytes, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())),
+    );
+  return { discovery, found, lines, send };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 150));
+
+describe('Discovery beacons', () => {
+  it('reports a same-office peer once, with its source address; drops hostile and foreign beacons', async () => {
+    const { discovery, found, lines, send } = await setup();
+    await send(Buffer.from('garbage'));
+    await send(Buffer.concat([Buffer.from('PPXB'), Buffer.from([1]), Buffer.from('{"id')]));
+    await send(encodeBeacon({ ...peer, nodeId: 'cc'.repeat(16), office: 'Globex' }));
+    await send(encodeBeacon({ ...peer, nodeId: 'dd'.repeat(16), caFingerprint: 'EE:FF' }));
+    await send(encodeBeacon(peer));
+    await send(encodeBeacon(peer));
+    await settle();
+    expect(found).toEqual([{ ...peer, host: '127.0.0.1', candidates: ['127.0.0.1'], via: 'broadcast' }]);
+    expect(discovery.peers()).toEqual(found);
+    const dropped = lines.filter((l) => l.msg === 'beacon dropped');
+    expect(dropped.map((l) => [l.level, l.fields?.error, l.fields?.from])).toEqual([
+      ['debug', 'bad-magic', '127.0.0.1'],
+      ['debug', 'bad-json', '127.0.0.1'],
+    ]);
+    expect(lines.filter((l) => l.msg === 'peer of another office ignored')).toHaveLength(2);
+    // Our own beacons were looped back to us all along, and never reported.
+    expect(found.some((p) => p.nodeId === self.nodeId)).toBe(false);
+  });
+
+  it('reports a peer again when it comes back on other ports (a restart)', async () => {
+    const { found, send } = await setup();
+    await send(encodeBeacon(peer));
+    await settle();
+    await send(encodeBeacon({ ...peer, port: 7002 }));
+    await settle();
+    expect(found.map((p) => p.port)).toEqual([7001, 7002]);
+  });
+
+  it('stop() closes the socket: the port is free again and nothing more is reported', async () => {
+    const { discovery, found, send } = await setup();
+    await discovery.stop();
+    await send(encodeBeacon(peer));
+    await settle();
+    expect(found).toEqual([]);
+  });
+});
