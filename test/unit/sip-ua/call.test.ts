@@ -224,3 +224,22 @@ describe('two user agents back to back', () => {
     expect(a.ua.load.transactions).toBe(0);
   });
 });
+
+describe('forked answers (13.2.2.4)', () => {
+  it('ACKs and BYEs a second 2xx from another fork, keeping the first call', () => {
+    const s = setup();
+    const { net, a, b } = s;
+    establish(s);
+    const ok = net.sentBy(b, 200)[0].message as import('../../../src/core/sip/message.ts').SipResponse;
+    const fork = structuredClone(ok);
+    fork.to.params.tag = 'otherfork';
+    net.act((now) => a.ua.receive(fork, b.addr, now));
+    net.run(net.now + 100);
+    const acks = net.sentBy(a, 'ACK').map((x) => x.message.to.params.tag);
+    expect(acks).toEqual([ok.to.params.tag, 'otherfork']);
+    expect(net.sentBy(a, 'BYE').map((x) => x.message.to.params.tag)).toEqual(['otherfork']);
+    expect(net.of(a, 'call-ended')).toHaveLength(0);
+    expect(net.of(b, 'call-ended')).toHaveLength(0);
+    expect(net.sentBy(b, 481).map((x) => x.message.cseq.method)).toEqual(['BYE']); // not Bob's dialog
+  });
+});

@@ -33,6 +33,7 @@ import {
   type SipRequest,
   type SipResponse,
   type SipUri,
+  tagOf,
   type Via,
 } from '../message.ts';
 import { type TransactionEvent, TransactionLayer } from '../transaction/layer.ts';
@@ -596,12 +597,13 @@ export class UserAgentCore {
   private on2xxToInvite(call: Call, res: SipResponse, now: Millis): void {
     const dialog = createUacDialog(call.invite, res);
     if (!dialog) return;
-    if (call.state === 'ended' || call.cancelled || (call.dialog && call.dialog.key !== dialog.key)) {
+    const forked = call.dialog !== null && call.dialog.key !== dialog.key;
+    if (call.state === 'ended' || call.cancelled || forked) {
       // 13.2.2.4: a late or forked 2xx must still be ACKed; we then leave that dialog with BYE.
       this.sendAck(call, dialog, res, now);
       const { request, nextHop } = createInDialogRequest(dialog, 'BYE', { via: this.via() });
       this.startClient('bye', request, this.hop(nextHop), now, null);
-      if (call.state !== 'ended') this.endCall(call, 'cancelled');
+      if (call.cancelled) this.endCall(call, 'cancelled');
       return;
     }
     call.dialog = dialog;
@@ -612,11 +614,24 @@ export class UserAgentCore {
   }
 
   /** A response with no client transaction: a retransmitted 2xx means our ACK was lost. */
-  private onStrayResponse(res: SipResponse, _now: Millis): void {
+  private onStrayResponse(res: SipResponse, now: Millis): void {
     if (res.cseq.method !== 'INVITE' || res.status < 200 || res.status >= 300) return;
     const call = this.byDialog.get(dialogKeyOfResponse(res) ?? '');
     if (call?.ack && call.ack.request.cseq.seq === res.cseq.seq) {
       this.layer.sendStateless(call.ack.request, call.ack.to);
+      return;
+    }
+    // A 2xx from another fork of our INVITE, after the transaction ended on the first 2xx.
+    for (const c of this.calls.values()) {
+      if (
+        c.direction === 'outgoing' &&
+        c.invite.callId === res.callId &&
+        c.localTag === tagOf(res.from) &&
+        c.invite.cseq.seq === res.cseq.seq
+      ) {
+        this.on2xxToInvite(c, res, now);
+        return;
+      }
     }
   }
 
