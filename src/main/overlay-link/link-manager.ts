@@ -112,6 +112,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   private readonly awaiting = new Map<string, AwaitingInbound>();
   private readonly addresses = new Map<string, { host: string; port: number }>();
   private readonly sockets = new Set<Socket>();
+  private readonly tcpPeers = new WeakMap<Socket, string>();
   private readonly limits: FramedSocketLimits;
   private readonly connectTimeoutMs: number;
   private readonly log: Logger;
@@ -150,10 +151,21 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
       handshakeTimeout: this.connectTimeoutMs,
     });
     this.server = server;
-    server.on('connection', (socket: Socket) => this.track(socket));
+    server.on('connection', (socket: Socket) => {
+      this.track(socket);
+      // After a failed handshake the socket is already destroyed when 'tlsClientError' fires and
+      // has forgotten its peer: remember the address now so the refusal names who it was.
+      this.tcpPeers.set(socket, remoteAddress(socket));
+    });
     server.on('secureConnection', (socket: tls.TLSSocket) => this.onInbound(socket));
     server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
-      this.refuse('server', remoteAddress(socket), describeError(err));
+      // Node keeps the accepted TCP socket as the TLS socket's (untyped) _parent.
+      const tcp = (socket as unknown as { _parent?: Socket })._parent;
+      const address = (tcp && this.tcpPeers.get(tcp)) ?? remoteAddress(socket);
+      // With rejectUnauthorized, Node destroys a socket whose client chain fails verification
+      // without an alert: the only trace of the real reason is authorizationError.
+      const why = socket.authorizationError;
+      this.refuse('server', address, why ? `client certificate refused: ${why}` : describeError(err));
     });
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -297,7 +309,8 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
       // The server has not necessarily accepted our certificate yet (TLS 1.3): wait for its ACCEPT.
       const framed = new FramedSocket(socket, this.limits, {
         onFrame: (f) => this.onDialPreface(dial, framed, f),
-        onClose: (reason) => this.failDial(dial, reason),
+        onClose: (reason) =>
+          this.failDial(dial, `${reason} before the peer accepted the link (our certificate refused?)`),
       });
     });
     socket.on('error', (err) => this.failDial(dial, describeError(err)));
