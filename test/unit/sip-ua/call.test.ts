@@ -243,3 +243,21 @@ describe('forked answers (13.2.2.4)', () => {
     expect(net.sentBy(b, 481).map((x) => x.message.cseq.method)).toEqual(['BYE']); // not Bob's dialog
   });
 });
+
+describe('INVITE retransmission after the 2xx ended the server transaction', () => {
+  it('answers it with the same 2xx instead of offering a second call', () => {
+    const { net, a, b } = setup();
+    let lost = 0;
+    net.drop = (m) => m.type === 'response' && m.status === 200 && lost++ < 1;
+    net.act((now) => a.ua.call(b.uri, offer, now));
+    net.run(20);
+    net.act((now) => b.ua.accept(net.of(b, 'incoming-call')[0].call, answer, now)); // before the 100
+    net.run(2_000);
+    expect(net.sentBy(a, 'INVITE').map((x) => x.at)).toEqual([0, 500]);
+    expect(net.of(b, 'incoming-call')).toHaveLength(1);
+    expect(net.of(a, 'call-answered')).toHaveLength(1);
+    expect(net.of(b, 'call-answered')).toHaveLength(1);
+    net.run(60_000);
+    expect(b.ua.load).toEqual({ calls: 1, transactions: 0, timers: 0 });
+  });
+});

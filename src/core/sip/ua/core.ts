@@ -89,6 +89,8 @@ interface Call {
   /** Last ACK for a 2xx we sent, resent when that 2xx is retransmitted. */
   ack: { request: SipRequest; to: Address } | null;
   pending2xx: Pending2xx | null;
+  /** Our 2xx to the initial INVITE, resent to INVITE retransmissions that outlive its transaction. */
+  answer: SipResponse | null;
   byeAfterAck: boolean;
   localReinvite: string | null; // client tx id
   remoteReinvite: { txId: string; request: SipRequest } | null;
@@ -215,6 +217,7 @@ export class UserAgentCore {
     const res = this.response(call.invite, 200, call.localTag, this.answerHeaders(), body);
     this.layer.sendResponse(call.inviteTx, res, now);
     call.state = 'answered';
+    call.answer = res;
     call.dialog.state = 'confirmed';
     this.start2xxRetransmission(call, res, call.peer, now);
     this.pump(now);
@@ -429,13 +432,36 @@ export class UserAgentCore {
       else this.onInDialogRequest(txId, req, call, call.dialog, now);
       return;
     }
-    if (req.method === 'INVITE') this.onInvite(txId, req, now);
-    else if (req.method === 'OPTIONS') this.answerOptions(txId, req, now);
+    if (req.method === 'INVITE') {
+      const original = this.incomingCallOf(req);
+      if (!original) this.onInvite(txId, req, now);
+      // The INVITE server transaction ended with our 2xx, so a retransmission (our 2xx was lost)
+      // opens a new one: answer it with the same 2xx instead of ringing twice. Otherwise it is a
+      // merged request (8.2.2.2).
+      else if (original.answer) this.layer.sendResponse(txId, original.answer, now);
+      else this.layer.sendResponse(txId, this.response(req, 482, newTag(this.random)), now);
+    } else if (req.method === 'OPTIONS') this.answerOptions(txId, req, now);
     else if (this.appMethods.includes(req.method)) {
       this.appServerTx.set(txId, { request: req, call: null });
       this.emit({ type: 'request', requestId: txId, request: req, call: null });
     } else if (req.method === 'BYE') reject(481);
     else this.rejectMethod(txId, req, now);
+  }
+
+  private incomingCallOf(req: SipRequest): Call | undefined {
+    const tag = tagOf(req.from);
+    for (const c of this.calls.values()) {
+      const inv = c.invite;
+      if (
+        c.direction === 'incoming' &&
+        inv.callId === req.callId &&
+        tagOf(inv.from) === tag &&
+        inv.cseq.seq === req.cseq.seq
+      ) {
+        return c;
+      }
+    }
+    return undefined;
   }
 
   private rejectMethod(txId: string, req: SipRequest, now: Millis): void {
@@ -685,6 +711,7 @@ export class UserAgentCore {
       provisionalSeen: false,
       ack: null,
       pending2xx: null,
+      answer: null,
       byeAfterAck: false,
       localReinvite: null,
       remoteReinvite: null,
