@@ -190,3 +190,33 @@ describe('user agent: requests other than calls', () => {
     expect(ua.drain()).toContainEqual({ type: 'call-ended', call, reason: 'transport-error' });
   });
 });
+
+describe('record-routing through a proxy', () => {
+  it('copies Record-Route into the 180/200 and routes the BYE through the proxy with Route', () => {
+    const ua = new UserAgentCore({ host: '10.0.0.2', port: 5060, transport: 'UDP', user: 'bob' }, () => 'r1');
+    const inv = makeRequest('INVITE');
+    inv.headers.push({ name: 'Record-Route', value: '<sip:10.0.0.50;lr>' });
+    inv.headers.push({ name: 'Contact', value: '<sip:alice@192.0.2.1:5060>' });
+    const from = { transport: 'UDP' as const, host: '10.0.0.50', port: 5060 };
+    ua.receive(inv, from, 0);
+    const incoming = ua.drain().find((e) => e.type === 'incoming-call');
+    const call = incoming?.type === 'incoming-call' ? incoming.call : '';
+    ua.ringing(call, 1);
+    ua.accept(call, sdp, 2);
+    const responses = ua
+      .drain()
+      .flatMap((e) => (e.type === 'transmit' && e.message.type === 'response' ? [e.message] : []));
+    expect(responses.map((r) => r.status)).toEqual([180, 200]);
+    for (const r of responses) expect(getHeader(r, 'Record-Route')).toBe('<sip:10.0.0.50;lr>');
+    const ack = makeRequest('ACK', { branch: 'z9hG4bKack', toTag: responses[1].to.params.tag ?? '' });
+    ua.receive(ack, from, 3);
+    expect(ua.drain().some((e) => e.type === 'call-answered')).toBe(true);
+    ua.bye(call, 4);
+    const bye = ua.drain().find((e) => e.type === 'transmit');
+    expect(bye?.type === 'transmit' && bye.to).toEqual({ transport: 'UDP', host: '10.0.0.50', port: 5060 });
+    const msg = bye?.type === 'transmit' ? (bye.message as SipRequest) : null;
+    expect(msg?.method).toBe('BYE');
+    expect(getHeader(msg!, 'Route')).toBe('<sip:10.0.0.50;lr>');
+    expect(msg?.uri.user).toBe('alice');
+  });
+});

@@ -28,6 +28,7 @@ import {
 } from '../dialog/dialog.ts';
 import {
   getHeader,
+  getHeaders,
   type Header,
   type NameAddr,
   type SipRequest,
@@ -867,7 +868,12 @@ export class UserAgentCore {
     body: Body | null = null,
     reason?: string,
   ): SipResponse {
-    const all = [...headers];
+    const all: Header[] = [];
+    // 12.1.1: responses that establish a dialog carry the request's Record-Route unchanged.
+    if (req.method === 'INVITE' && status > 100 && status < 300) {
+      for (const value of getHeaders(req, 'Record-Route')) all.push({ name: 'Record-Route', value });
+    }
+    all.push(...headers);
     if (this.config.userAgentName) all.push({ name: 'Server', value: this.config.userAgentName });
     return createResponse(req, status, reason, {
       toTag,
