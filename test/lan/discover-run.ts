@@ -24,6 +24,8 @@ export interface PeerRun {
   stderr: string;
   /** Time from Discovery start to the first peer found. */
   firstFoundMs?: number;
+  /** Wall time from spawning the process (node + tsx start-up included) to the first peer found. */
+  spawnToFirstFoundMs?: number;
 }
 
 export interface RunOptions {
@@ -51,6 +53,7 @@ export async function runPeers(lab: NetnsLab, specs: PeerSpec[], opts: RunOption
   });
   const children = runs.map((run) => {
     const s = run.spec;
+    const spawnedAt = Date.now();
     const child = lab.spawn(
       s.host.ns,
       process.execPath,
@@ -91,6 +94,7 @@ export async function runPeers(lab: NetnsLab, specs: PeerSpec[], opts: RunOption
         if (ev.event === 'found' && ev.peer && !run.found.has(ev.peer.nodeId)) {
           run.found.set(ev.peer.nodeId, { ms: ev.ms, peer: ev.peer });
           run.firstFoundMs ??= ev.ms;
+          run.spawnToFirstFoundMs ??= Date.now() - spawnedAt;
         }
         if (allDone() && Date.now() - t0 >= (opts.minMs ?? 0)) finish();
       }
@@ -120,7 +124,7 @@ export function report(title: string, runs: PeerRun[]): void {
     const vias = [...r.found.values()]
       .map((f) => `${f.peer.nodeId.slice(0, 8)}@${f.ms}ms/${f.peer.via}`)
       .join(' ');
-    return `  ${r.spec.nodeId.slice(0, 8)} (${r.spec.host.address}): first found after ${r.firstFoundMs ?? '-'} ms; ${vias || 'nothing'}`;
+    return `  ${r.spec.nodeId.slice(0, 8)} (${r.spec.host.address}): first found ${r.firstFoundMs ?? '-'} ms after start (${r.spawnToFirstFoundMs ?? '-'} ms after spawn); ${vias || 'nothing'}`;
   });
   console.log(`${title}\n${lines.join('\n')}`);
 }

@@ -61,6 +61,8 @@ function sameEndpoint(a: FoundPeer, b: FoundPeer): boolean {
 export class Discovery extends EventEmitter<DiscoveryEvents> {
   private readonly log: Logger;
   private readonly found = new Map<string, FoundPeer>();
+  /** Peers whose beacon we answered with a unicast beacon. */
+  private readonly answered = new Set<string>();
   private mdnsAgent?: MdnsAgent;
   private beaconAgent?: BeaconAgent;
   private running = false;
@@ -95,8 +97,12 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
         timing: { ...DEFAULT_TIMING, ...this.opts.beaconTiming },
         log: this.log,
         onBeacon: (b, from) => {
-          // A peer we did not know yet learns of us right away, instead of at our next beacon.
-          if (this.onSighting(b, [from], 'broadcast') === 'new') agent.sendTo(from);
+          // The first beacon of an office peer gets a unicast answer: it learns of us right away
+          // rather than at our next beacon (up to a second away), even if we knew it from mDNS.
+          if (this.onSighting(b, [from], 'broadcast') !== 'ignored' && !this.answered.has(b.nodeId)) {
+            this.answered.add(b.nodeId);
+            agent.sendTo(from);
+          }
         },
       });
       this.beaconAgent = agent;

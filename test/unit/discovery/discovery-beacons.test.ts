@@ -3,7 +3,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Announcement } from '../../../src/main/discovery/announcement.ts';
-import { encodeBeacon } from '../../../src/main/discovery/beacon.ts';
+import { decodeBeacon, encodeBeacon } from '../../../src/main/discovery/beacon.ts';
 import { Discovery, type FoundPeer } from '../../../src/main/discovery/discovery.ts';
 import type { LogFields, Logger } from '../../../src/main/log.ts';
 
@@ -74,7 +74,7 @@ async function setup() {
     new Promise<void>((resolve, reject) =>
       sender.send(bytes, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())),
     );
-  return { discovery, found, lines, send };
+  return { discovery, found, lines, send, port };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 150));
@@ -108,6 +108,27 @@ describe('Discovery beacons', () => {
     await send(encodeBeacon({ ...peer, port: 7002 }));
     await settle();
     expect(found.map((p) => p.port)).toEqual([7001, 7002]);
+  });
+
+  it('answers the first beacon of a peer with a unicast beacon to its beacon port, once', async () => {
+    const { port, send } = await setup();
+    // A "peer host" at 127.0.0.2 on the shared beacon port: the more specific bind gets the unicast.
+    const peerSocket = createSocket({ type: 'udp4', reuseAddr: true });
+    await new Promise<void>((r) => peerSocket.bind(port, '127.0.0.2', () => r()));
+    cleanup.push(() => new Promise<void>((r) => peerSocket.close(() => r())));
+    const answers: Buffer[] = [];
+    peerSocket.on('message', (m) => answers.push(m));
+    const beacon = encodeBeacon(peer);
+    const fromPeer = () =>
+      new Promise<void>((resolve, reject) =>
+        peerSocket.send(beacon, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())),
+      );
+    await fromPeer();
+    await settle();
+    await fromPeer();
+    await send(beacon);
+    await settle();
+    expect(answers.map((a) => decodeBeacon(a))).toEqual([{ ok: true, beacon: self }]);
   });
 
   it('stop() closes the socket: the port is free again and nothing more is reported', async () => {
