@@ -45,6 +45,8 @@ export interface JitterStats {
   underruns: number;
   droppedFrames: number;
   resyncs: number;
+  /** Extended highest sequence number received (cycles << 16 | seq), for RTCP reports. */
+  highestSeq: number;
   jitterMs: number;
   targetDelayMs: number;
   bufferedMs: number;
@@ -128,7 +130,7 @@ export class JitterBuffer {
     // Unwrap sequence and timestamp relative to what we have seen (RFC 3550 appendix A.1 idea).
     const seq = packet.sequence & 0xffff;
     const extSeq =
-      this.baseSeq === null ? seq + 65536 : this.highestSeq + seqDelta(this.highestSeq & 0xffff, seq);
+      this.baseSeq === null ? seq + 65536 : this.highestSeq + seqDelta(this.highestSeq & 0xffff, seq); // +65536: room for packets older than the first
     const extTs =
       this.extTsRef === null
         ? packet.timestamp >>> 0
@@ -282,6 +284,7 @@ export class JitterBuffer {
     return {
       ...this.s,
       lost: Math.max(0, expected - this.s.received),
+      highestSeq: this.baseSeq === null ? 0 : this.highestSeq - 65536,
       jitterMs: this.ms(this.jitter),
       targetDelayMs: this.targetDelayMs,
       bufferedMs: this.state === 'idle' ? 0 : this.ms(this.bufferedEnd() - this.playPos),
