@@ -167,3 +167,14 @@ describe('non-INVITE client transaction (17.1.2)', () => {
     expect(h.of('stray-response')).toHaveLength(1);
   });
 });
+
+describe('ACK through sendRequest', () => {
+  it('is transmitted once without a transaction or timers', () => {
+    const h = new Harness(new TransactionLayer());
+    expect(h.layer.sendRequest(makeRequest('ACK', { toTag: 't' }), UDP_PEER, 0)).toBe('');
+    h.advance(60_000);
+    expect(h.transmitTimes()).toEqual([0]);
+    expect(h.layer.size).toBe(0);
+    expect(h.armed()).toEqual([]);
+  });
+});

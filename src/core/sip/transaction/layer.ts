@@ -113,8 +113,15 @@ export class TransactionLayer {
     return this.byId.size;
   }
 
-  /** Starts a client transaction for `request` (not ACK: ACK for 2xx is sent with sendStateless). */
+  /**
+   * Starts a client transaction for `request` and returns its id. ACK never has a transaction of
+   * its own (17.1.1.3 / 13.2.2.4): it is transmitted statelessly and '' is returned.
+   */
   sendRequest(request: SipRequest, to: Address, now: Millis): string {
+    if (request.method === 'ACK') {
+      this.sendStateless(request, to);
+      return '';
+    }
     const kind: TransactionKind = request.method === 'INVITE' ? 'invite-client' : 'non-invite-client';
     const branch = request.via[0]?.params.branch;
     const tx = this.create(kind, request, to, [
