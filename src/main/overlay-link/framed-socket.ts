@@ -62,6 +62,7 @@ export class FramedSocket {
   /** True after socket.write returned false, until 'drain'. */
   private blocked = false;
   private closedReason: string | null = null;
+  private corked = false;
 
   constructor(
     readonly socket: TLSSocket,
@@ -88,6 +89,11 @@ export class FramedSocket {
   /** Frames waiting for the socket to drain. */
   get queuedBytes(): number {
     return this.queue.bytes;
+  }
+
+  /** Everything written but not yet handed to the kernel: our queue plus the socket's buffer. */
+  get pendingBytes(): number {
+    return this.queue.bytes + this.socket.writableLength;
   }
 
   /** Redirects events (a dial in progress becomes a link with other handlers). */
@@ -127,6 +133,15 @@ export class FramedSocket {
   }
 
   private write(payload: Uint8Array): void {
+    // Frames sent in one tick leave as one writev (fewer TLS records and syscalls for small frames).
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     const parts = encodeFrame(payload);
     let ok = true;
     for (const p of parts) ok = this.socket.write(p);

@@ -221,6 +221,16 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   }
 
   /**
+   * Bytes accepted by send() for this peer and not yet passed to the kernel (0 without a link). A
+   * bulk sender (voicemail chunks) keeps this low rather than running into the overload limit.
+   */
+  pendingBytes(nodeId: string): number {
+    const link = this.links.get(nodeId);
+    if (link) return link.framed.pendingBytes;
+    return this.dials.get(nodeId)?.queue.bytes ?? this.awaiting.get(nodeId)?.queue.bytes ?? 0;
+  }
+
+  /**
    * Sends one frame to a peer, dialing it first when there is no link (frames wait, bounded, until
    * the link is up). Delivery is in order per link; a failed dial reports `link-down` (wasUp false).
    */
@@ -328,6 +338,9 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     if (r.control.type === 'reject') {
       if (r.control.reason === DUPLICATE) {
         // The peer's own dial to us wins: our frames wait for that inbound link.
+        this.log.debug('simultaneous dial: ours lost, awaiting the peer-initiated link', {
+          peer: dial.nodeId,
+        });
         const queue = this.endDial(dial);
         const timer = setTimeout(() => {
           const w = this.awaiting.get(dial.nodeId);
@@ -406,6 +419,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     const dial = this.dials.get(peer);
     if (dial) {
       // Our own dial to this peer loses the race: abandon it, keep its frames for this link.
+      this.log.debug('simultaneous dial: ours lost, abandoning it for the inbound link', { peer });
       carried.push(...this.endDial(dial).takeAll());
       dial.socket.destroy();
     }

@@ -129,3 +129,37 @@ export function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
 export function warned(p: Peer, msg: string): LogEntry[] {
   return p.logs.filter((e) => e.level === 'warn' && e.msg === msg);
 }
+
+/** A raw TLS server with an office certificate that answers every connection with `preface`. */
+export async function rawServer(
+  ca: TestCa,
+  cert: TestPeerCert,
+  preface: Uint8Array,
+): Promise<{ server: tls.Server; port: number }> {
+  const server = tls.createServer({
+    key: cert.keyPem,
+    cert: cert.certPem,
+    ca: ca.certPem,
+    requestCert: true,
+    rejectUnauthorized: true,
+    minVersion: 'TLSv1.3',
+  });
+  server.on('secureConnection', (s) => {
+    s.on('error', () => {});
+    s.end(preface);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const addr = server.address();
+  return { server, port: typeof addr === 'object' && addr ? addr.port : 0 };
+}
+
+/** Splits a byte stream into its length-prefixed frames (test side, trusted input). */
+export function splitFrames(bytes: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i + 4 <= bytes.length; ) {
+    const n = bytes.readUInt32BE(i);
+    out.push(bytes.subarray(i + 4, i + 4 + n));
+    i += 4 + n;
+  }
+  return out;
+}

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../../src/main/overlay-link/frame-codec.ts';
+import { decodeLinkControl, encodeLinkControl } from '../../../src/main/overlay-link/link-control.ts';
 import {
   issuePeerCert,
   makeCa,
@@ -15,6 +16,8 @@ import {
   next,
   type Peer,
   rawClient,
+  rawServer,
+  splitFrames,
   startPeer,
   waitFor,
   warned,
@@ -284,37 +287,122 @@ describe('LinkManager: limits', () => {
 });
 
 describe('LinkManager: simultaneous dials', () => {
-  it('keeps exactly one link per pair and loses no frame, whichever side dials', async () => {
+  it('keeps exactly one link per pair, initiated by the lower Node-ID, and loses no frame', async () => {
+    const [low, high] = [alice, bob].sort((x, y) => (x.nodeId < y.nodeId ? -1 : 1));
+    const highPaths: string[] = [];
     for (let round = 0; round < 8; round++) {
-      const a = await peer(alice);
-      const b = await peer(bob);
-      introduce(a, b);
-      introduce(b, a);
-      const upsA: string[] = [];
-      const upsB: string[] = [];
-      a.mgr.on('link-up', (e) => upsA.push(e.initiator));
-      b.mgr.on('link-up', (e) => upsB.push(e.initiator));
-      const atA = collectFrames(a, 20);
-      const atB = collectFrames(b, 20);
+      const l = await peer(low);
+      const h = await peer(high);
+      introduce(l, h);
+      introduce(h, l);
+      const upsL: string[] = [];
+      const upsH: string[] = [];
+      l.mgr.on('link-up', (e) => upsL.push(e.initiator));
+      h.mgr.on('link-up', (e) => upsH.push(e.initiator));
+      const atL = collectFrames(l, 20);
+      const atH = collectFrames(h, 20);
       for (let i = 0; i < 20; i++) {
-        a.mgr.send(bob.nodeId, new Uint8Array([i]));
-        b.mgr.send(alice.nodeId, new Uint8Array([i]));
+        l.mgr.send(high.nodeId, new Uint8Array([i]));
+        h.mgr.send(low.nodeId, new Uint8Array([i]));
       }
-      expect((await atA).map((f) => f[0])).toEqual([...Array(20).keys()]);
-      expect((await atB).map((f) => f[0])).toEqual([...Array(20).keys()]);
-      const la = a.mgr.linkInfos();
-      const lb = b.mgr.linkInfos();
-      expect(la).toHaveLength(1);
-      expect(lb).toHaveLength(1);
+      expect((await atL).map((f) => f[0])).toEqual([...Array(20).keys()]);
+      expect((await atH).map((f) => f[0])).toEqual([...Array(20).keys()]);
+      const ll = l.mgr.linkInfos();
+      const lh = h.mgr.linkInfos();
+      expect(ll).toHaveLength(1);
+      expect(lh).toHaveLength(1);
       // The same TCP connection seen from both ends, initiated by the lower Node-ID.
-      expect(la[0].localPort).toBe(lb[0].remotePort);
-      expect(la[0].remotePort).toBe(lb[0].localPort);
-      const lowerIsAlice = alice.nodeId < bob.nodeId;
-      expect(la[0].initiator).toBe(lowerIsAlice ? 'local' : 'remote');
-      expect(upsA).toHaveLength(1);
-      expect(upsB).toHaveLength(1);
+      expect(ll[0].localPort).toBe(lh[0].remotePort);
+      expect(ll[0].remotePort).toBe(lh[0].localPort);
+      expect(upsL).toEqual(['local']);
+      expect(upsH).toEqual(['remote']);
+      // Both dials really raced: the lower peer turned the higher peer's connection away.
+      expect(l.logs.filter((e) => e.msg.startsWith('simultaneous dial: dropping'))).toHaveLength(1);
+      highPaths.push(
+        ...h.logs.filter((e) => e.msg.startsWith('simultaneous dial: ours lost')).map((e) => e.msg),
+      );
       await Promise.all(running.splice(0).map((p) => p.mgr.stop()));
     }
+    expect(highPaths).toHaveLength(8);
+  });
+});
+
+describe('LinkManager: the losing dialer of a race', () => {
+  const reject = () => Buffer.concat(encodeFrame(encodeLinkControl({ type: 'reject', reason: 'duplicate' })));
+
+  it('keeps its frames for the winning inbound link and sends them on it, in order', async () => {
+    const [low, high] = [alice, bob].sort((x, y) => (x.nodeId < y.nodeId ? -1 : 1));
+    const h = await peer(high);
+    // "low" answers high's dial with REJECT duplicate, then dials high itself.
+    const fake = await rawServer(ca, low, reject());
+    h.mgr.setAddress(low.nodeId, '127.0.0.1', fake.port);
+    for (let i = 0; i < 5; i++) h.mgr.send(low.nodeId, new Uint8Array([i]));
+    await waitFor(() => h.logs.some((e) => e.msg.startsWith('simultaneous dial: ours lost, awaiting')));
+    expect(h.mgr.pendingBytes(low.nodeId)).toBe(5);
+    h.mgr.send(low.nodeId, new Uint8Array([5]));
+    const up = next(h, 'link-up');
+    const { socket, data } = await rawClient(h.mgr.port, ca, low);
+    expect(await up).toMatchObject({ nodeId: low.nodeId, initiator: 'remote' });
+    await waitFor(() => splitFrames(Buffer.concat(data)).length === 7);
+    const frames = splitFrames(Buffer.concat(data));
+    expect(decodeLinkControl(frames[0])).toEqual({ ok: true, control: { type: 'accept' } });
+    expect(frames.slice(1).map((f) => f[0])).toEqual([0, 1, 2, 3, 4, 5]);
+    socket.destroy();
+    fake.server.close();
+  });
+
+  it('drops its frames with link-down when the winning link never comes', async () => {
+    const [low, high] = [alice, bob].sort((x, y) => (x.nodeId < y.nodeId ? -1 : 1));
+    const h = await peer(high, ca, { connectTimeoutMs: 300 });
+    const fake = await rawServer(ca, low, reject());
+    h.mgr.setAddress(low.nodeId, '127.0.0.1', fake.port);
+    const down = next(h, 'link-down');
+    h.mgr.send(low.nodeId, new Uint8Array([1]));
+    const d = await down;
+    expect(d).toMatchObject({ nodeId: low.nodeId, wasUp: false });
+    expect(d.reason).toContain('never came');
+    expect(h.mgr.pendingBytes(low.nodeId)).toBe(0);
+    expect(warned(h, 'overlay frames dropped')).toHaveLength(1);
+    fake.server.close();
+  });
+
+  it('treats any other REJECT as a refusal', async () => {
+    const h = await peer(bob);
+    const rej = Buffer.concat(encodeFrame(encodeLinkControl({ type: 'reject', reason: 'not today' })));
+    const fake = await rawServer(ca, carol, rej);
+    h.mgr.setAddress(carol.nodeId, '127.0.0.1', fake.port);
+    const refused = next(h, 'refused');
+    h.mgr.send(carol.nodeId, new Uint8Array([1]));
+    expect(await refused).toMatchObject({ side: 'client', reason: 'rejected by peer: not today' });
+    fake.server.close();
+  });
+});
+
+describe('LinkManager: a peer that dials again replaces its old link', () => {
+  it('the higher peer restarts and dials the lower: the new link replaces the old one', async () => {
+    const [low, high] = [alice, bob].sort((x, y) => (x.nodeId < y.nodeId ? -1 : 1));
+    const l = await peer(low);
+    const hOld = await peer(high);
+    introduce(hOld, l);
+    const up1 = next(l, 'link-up');
+    hOld.mgr.send(low.nodeId, new Uint8Array([1]));
+    await up1;
+    // Same certificate, new process: the old one still holds its socket (a half-open link).
+    const hNew = await peer(high);
+    introduce(hNew, l);
+    const up2 = next(l, 'link-up');
+    const oldDown = next(hOld, 'link-down');
+    let lDowns = 0;
+    l.mgr.on('link-down', () => lDowns++);
+    hNew.mgr.send(low.nodeId, new Uint8Array([2]));
+    expect(await up2).toMatchObject({ nodeId: high.nodeId, initiator: 'remote' });
+    expect(await oldDown).toMatchObject({ nodeId: low.nodeId, wasUp: true });
+    expect(lDowns).toBe(0); // the overlay sees a continuous link, not a failure
+    const atNew = next(hNew, 'frame');
+    l.mgr.send(high.nodeId, new Uint8Array([3]));
+    expect(Array.from((await atNew).bytes)).toEqual([3]);
+    expect(l.mgr.linkInfos()).toHaveLength(1);
+    expect(l.mgr.linkInfos()[0].remotePort).toBe(hNew.mgr.linkInfos()[0].localPort);
   });
 });
 
@@ -372,10 +460,13 @@ describe('LinkManager: throughput', () => {
       }),
     );
     const t0 = performance.now();
-    // Send in bursts so the sender's bounded queue drains between them.
+    // A well-behaved bulk sender: keep at most 4 MiB in flight, well under the overload bound.
     for (let sent = 0; sent < n; ) {
-      for (let i = 0; i < 1000 && sent < n; i++, sent++) expect(a.mgr.send(bob.nodeId, frame).ok).toBe(true);
-      await new Promise((r) => setImmediate(r));
+      while (sent < n && a.mgr.pendingBytes(bob.nodeId) < 4 << 20) {
+        expect(a.mgr.send(bob.nodeId, frame).ok).toBe(true);
+        sent++;
+      }
+      await new Promise((r) => setTimeout(r, 1));
     }
     await done;
     const secs = (performance.now() - t0) / 1000;
