@@ -13,6 +13,18 @@ export interface PeerSpec {
   ca?: string;
   port?: number;
   extraArgs?: string[];
+  /** Spawn only once this holds (checked on every event); default: at once. */
+  startWhen?: (runs: PeerRun[]) => boolean;
+}
+
+/** For `startWhen`: the runs before `index` have all found each other. */
+export const earlierFoundEachOther = (index: number) => (runs: PeerRun[]) =>
+  runs.slice(0, index).every((r) => r.found.size >= index - 1);
+
+/** Time from a run's Discovery start until it had found `n` peers. */
+export function msToFind(run: PeerRun, n: number): number | undefined {
+  const times = [...run.found.values()].map((f) => f.ms).sort((a, b) => a - b);
+  return times.length >= n ? times[n - 1] : undefined;
 }
 
 export interface PeerRun {
@@ -51,7 +63,18 @@ export async function runPeers(lab: NetnsLab, specs: PeerSpec[], opts: RunOption
   const finished = new Promise<void>((r) => {
     finish = r;
   });
-  const children = runs.map((run) => {
+  const exits: Promise<void>[] = [];
+  const spawned = new Set<PeerRun>();
+
+  const onProgress = () => {
+    for (const run of runs) {
+      if (!spawned.has(run) && (run.spec.startWhen?.(runs) ?? true)) start(run);
+    }
+    if (allDone() && Date.now() - t0 >= (opts.minMs ?? 0)) finish();
+  };
+
+  const start = (run: PeerRun) => {
+    spawned.add(run);
     const s = run.spec;
     const spawnedAt = Date.now();
     const child = lab.spawn(
@@ -96,25 +119,33 @@ export async function runPeers(lab: NetnsLab, specs: PeerSpec[], opts: RunOption
           run.firstFoundMs ??= ev.ms;
           run.spawnToFirstFoundMs ??= Date.now() - spawnedAt;
         }
-        if (allDone() && Date.now() - t0 >= (opts.minMs ?? 0)) finish();
+        onProgress();
       }
     });
     child.stderr.on('data', (d) => {
       run.stderr += d;
     });
-    return new Promise<void>((resolve) =>
-      child.on('close', (code) => {
-        run.exitCode = code;
-        resolve();
-      }),
+    exits.push(
+      new Promise<void>((resolve) =>
+        child.on('close', (code) => {
+          run.exitCode = code;
+          resolve();
+          // Everyone ran out of time on their own: nothing more will happen.
+          if (runs.every((r) => spawned.has(r) && r.exitCode !== null)) finish();
+        }),
+      ),
     );
-  });
+  };
+
+  onProgress();
   const minTimer = opts.minMs ? setTimeout(() => allDone() && finish(), opts.minMs) : undefined;
-  await Promise.race([finished, Promise.all(children)]);
+  const hardStop = setTimeout(finish, opts.durationMs + 3000);
+  await finished;
   clearTimeout(minTimer);
+  clearTimeout(hardStop);
   // Stop everyone cleanly (the fixture handles SIGTERM by stopping Discovery) and wait for them.
   await lab.stopChildren();
-  await Promise.all(children);
+  await Promise.all(exits);
   return runs;
 }
 
