@@ -178,3 +178,18 @@ describe('ACK through sendRequest', () => {
     expect(h.armed()).toEqual([]);
   });
 });
+
+describe('configurable T2 and T4', () => {
+  it('caps timer E at T2 and sets timer K to T4', () => {
+    const h = new Harness(new TransactionLayer({ t1: 100, t2: 300, t4: 700 }));
+    const req = makeRequest('OPTIONS');
+    const id = h.layer.sendRequest(req, UDP_PEER, 0);
+    h.advance(1500);
+    expect(h.transmitTimes()).toEqual([0, 100, 300, 600, 900, 1200, 1500]);
+    h.layer.receive(respond(req, 200), UDP_PEER, 1500);
+    h.advance(2199);
+    expect(h.layer.get(id)?.state).toBe('completed');
+    h.advance(2200);
+    expect(h.layer.get(id)).toBeUndefined();
+  });
+});

@@ -261,3 +261,32 @@ describe('INVITE retransmission after the 2xx ended the server transaction', () 
     expect(b.ua.load).toEqual({ calls: 1, transactions: 0, timers: 0 });
   });
 });
+
+describe('re-INVITE over a lossy network', () => {
+  it('recovers a lost 200 and a lost ACK of a re-INVITE', () => {
+    const s = setup();
+    const { net, a, b } = s;
+    const { ca, cb } = establish(s);
+    let lostOk = 0;
+    let lostAck = 0;
+    net.drop = (m) =>
+      (m.type === 'response' &&
+        m.status === 200 &&
+        m.cseq.seq === 2 &&
+        m.cseq.method === 'INVITE' &&
+        lostOk++ < 1) ||
+      (m.type === 'request' && m.method === 'ACK' && m.cseq.seq === 2 && lostAck++ < 1);
+    net.act((now) => a.ua.reinvite(ca, offer, now));
+    net.run(net.now + 50);
+    net.act((now) => b.ua.answerReinvite(cb, 200, answer, now));
+    net.run(net.now + 10_000);
+    const oks = net.sentBy(b, 200).filter((x) => x.message.cseq.seq === 2);
+    expect(oks).toHaveLength(3); // lost, retransmitted (its ACK lost), retransmitted again
+    expect(net.sentBy(a, 'ACK').filter((x) => x.message.cseq.seq === 2)).toHaveLength(2);
+    expect(net.of(a, 'reinvite-result')).toMatchObject([{ status: 200 }]);
+    net.run(net.now + 40_000);
+    expect(net.of(a, 'call-ended')).toHaveLength(0);
+    expect(net.of(b, 'call-ended')).toHaveLength(0);
+    expect(b.ua.load).toEqual({ calls: 1, transactions: 0, timers: 0 });
+  });
+});

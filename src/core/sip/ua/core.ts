@@ -90,7 +90,7 @@ interface Call {
   /** Last ACK for a 2xx we sent, resent when that 2xx is retransmitted. */
   ack: { request: SipRequest; to: Address } | null;
   pending2xx: Pending2xx | null;
-  /** Our 2xx to the initial INVITE, resent to INVITE retransmissions that outlive its transaction. */
+  /** Our 2xx to the peer's latest INVITE, resent to INVITE retransmissions that outlive its transaction. */
   answer: SipResponse | null;
   byeAfterAck: boolean;
   localReinvite: string | null; // client tx id
@@ -292,6 +292,7 @@ export class UserAgentCore {
     call.remoteReinvite = null;
     const ok = status >= 200 && status < 300;
     const res = this.response(pending.request, status, call.localTag, ok ? this.answerHeaders() : [], body);
+    if (ok) call.answer = res;
     const replyTo = this.layer.get(pending.txId)?.peer ?? call.peer;
     this.layer.sendResponse(pending.txId, res, now);
     if (ok) this.start2xxRetransmission(call, res, replyTo, now);
@@ -522,6 +523,11 @@ export class UserAgentCore {
   }
 
   private onInDialogRequest(txId: string, req: SipRequest, call: Call, dialog: Dialog, now: Millis): void {
+    if (req.method === 'INVITE' && call.answer?.cseq.seq === req.cseq.seq) {
+      // A re-INVITE retransmitted after our 2xx ended its transaction: the 2xx was lost.
+      this.layer.sendResponse(txId, call.answer, now);
+      return;
+    }
     const check = receiveInDialog(dialog, req);
     if (!check.ok) {
       this.layer.sendResponse(
