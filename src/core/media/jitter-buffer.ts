@@ -18,6 +18,8 @@ export interface JitterBufferOptions {
   initialDelayMs?: number;
   /** Consecutive underrun frames before re-buffering from scratch. */
   maxUnderrunFrames?: number;
+  /** Hard cap on stored packets (default 250, i.e. 5 s of 20 ms packets). */
+  maxPackets?: number;
 }
 
 export interface AudioPacket {
@@ -44,6 +46,8 @@ export interface JitterStats {
   concealedFrames: number;
   underruns: number;
   droppedFrames: number;
+  /** Packets discarded because the buffer held more than `maxPackets`. */
+  overflowDropped: number;
   resyncs: number;
   /** Extended highest sequence number received (cycles << 16 | seq), for RTCP reports. */
   highestSeq: number;
@@ -69,6 +73,7 @@ export class JitterBuffer {
   private readonly minDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly maxUnderruns: number;
+  private readonly maxPackets: number;
 
   private state: State = 'idle';
   private bufferingSince: number | null = null;
@@ -93,6 +98,7 @@ export class JitterBuffer {
     concealedFrames: 0,
     underruns: 0,
     droppedFrames: 0,
+    overflowDropped: 0,
     resyncs: 0,
   };
 
@@ -103,6 +109,7 @@ export class JitterBuffer {
     this.minDelayMs = opts.minDelayMs ?? 40;
     this.maxDelayMs = opts.maxDelayMs ?? 300;
     this.maxUnderruns = opts.maxUnderrunFrames ?? 5;
+    this.maxPackets = opts.maxPackets ?? 250;
     const initial = opts.initialDelayMs ?? 60;
     // Seed the jitter estimate so the first target delay equals initialDelayMs.
     this.jitter = (Math.max(0, initial - this.frameMs) / 3) * (this.rate / 1000);
@@ -123,6 +130,16 @@ export class JitterBuffer {
     let end = this.playPos;
     for (const p of this.packets) end = Math.max(end, p.start + p.samples.length);
     return end;
+  }
+
+  /** Audio held, from the next sample to play (or the first buffered one) to the newest. */
+  private bufferedMs(): number {
+    if (this.state === 'playing') return this.ms(this.bufferedEnd() - this.playPos);
+    if (this.packets.length === 0) return 0;
+    const first = this.packets[0].start;
+    let end = first;
+    for (const p of this.packets) end = Math.max(end, p.start + p.samples.length);
+    return this.ms(end - first);
   }
 
   push(packet: AudioPacket, arrivalMs: number): void {
@@ -185,6 +202,11 @@ export class JitterBuffer {
     let i = this.packets.length;
     while (i > 0 && this.packets[i - 1].start > extTs) i--;
     this.packets.splice(i, 0, stored);
+    // Bounded memory whatever arrives (a flood, or a caller that stopped popping): drop the oldest.
+    while (this.packets.length > this.maxPackets) {
+      this.packets.shift();
+      this.s.overflowDropped++;
+    }
   }
 
   private restart(): void {
@@ -271,7 +293,7 @@ export class JitterBuffer {
   }
 
   private trimLatency(): void {
-    const buffered = this.ms(this.bufferedEnd() - this.playPos);
+    const buffered = this.bufferedMs();
     if (buffered > this.targetDelayMs + 2 * this.frameMs) {
       this.playPos += this.frame;
       this.dropConsumed();
@@ -287,7 +309,7 @@ export class JitterBuffer {
       highestSeq: this.baseSeq === null ? 0 : this.highestSeq - 65536,
       jitterMs: this.ms(this.jitter),
       targetDelayMs: this.targetDelayMs,
-      bufferedMs: this.state === 'idle' ? 0 : this.ms(this.bufferedEnd() - this.playPos),
+      bufferedMs: this.bufferedMs(),
     };
   }
 }

@@ -10,6 +10,7 @@ import {
   type JitterStats,
 } from './jitter-buffer.ts';
 import {
+  decodeRtcp,
   encodeReceiverReport,
   encodeSdesCname,
   encodeSenderReport,
@@ -224,6 +225,23 @@ export class RtpSession {
   /** One playout frame; call every 20 ms. */
   pop(now: Millis): JitterFrame {
     return this.jb.pop(now);
+  }
+
+  /** Handles a datagram from the RTCP socket; returns the peer's reports about our stream. */
+  receiveRtcp(bytes: Uint8Array, now: Millis): ReportBlock[] {
+    const r = decodeRtcp(bytes);
+    if (!r.ok) {
+      this.s.invalidPackets++;
+      return [];
+    }
+    const aboutUs: ReportBlock[] = [];
+    for (const p of r.packets) {
+      if (p.type === 'sr' && (this.remoteSsrc === null || p.ssrc === this.remoteSsrc)) {
+        this.noteSenderReport(p.sender.ntpSec, p.sender.ntpFrac, now);
+      }
+      if (p.type === 'sr' || p.type === 'rr') aboutUs.push(...p.reports.filter((b) => b.ssrc === this.ssrc));
+    }
+    return aboutUs;
   }
 
   /** Remember a received SR so our reports can carry LSR/DLSR (RFC 3550 section 6.4.1). */

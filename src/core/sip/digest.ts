@@ -269,6 +269,34 @@ export function buildAuthorization(
   };
 }
 
+const STRENGTH: Record<DigestAlgorithm, number> = {
+  MD5: 0,
+  'MD5-sess': 0,
+  'SHA-256': 1,
+  'SHA-256-sess': 1,
+  'SHA-512-256': 2,
+  'SHA-512-256-sess': 2,
+};
+
+/**
+ * RFC 8760 section 2.4: a server may send several challenges (one header each, preferred first);
+ * the client answers the strongest one it supports. Unparseable challenges are skipped.
+ */
+export function pickChallenge(values: string[]): DigestResult<DigestChallenge> {
+  let best: DigestChallenge | undefined;
+  let firstError: DigestResult<DigestChallenge> | undefined;
+  for (const v of values) {
+    const c = parseChallenge(v);
+    if (!c.ok) {
+      firstError ??= c;
+      continue;
+    }
+    if (!best || STRENGTH[c.value.algorithm] > STRENGTH[best.algorithm]) best = c.value;
+  }
+  if (best) return { ok: true, value: best };
+  return firstError ?? err('missing-param', 'no challenge');
+}
+
 export interface ChallengeParams {
   realm: string;
   nonce: string;

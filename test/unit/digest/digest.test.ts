@@ -7,6 +7,7 @@ import {
   type DigestAlgorithm,
   parseChallenge,
   parseCredentials,
+  pickChallenge,
   verifyAuthorization,
 } from '../../../src/core/sip/digest.ts';
 import {
@@ -351,5 +352,22 @@ describe('stateless nonces', () => {
     tracker.accept('a', 1);
     tracker.accept('b', 1);
     expect(tracker.size).toBe(2);
+  });
+});
+
+describe('several challenges (RFC 8760)', () => {
+  it('answers the strongest supported algorithm and skips junk', () => {
+    const md5 = createChallenge({ realm: 'r', nonce: 'n1', algorithm: 'MD5' });
+    const sha = createChallenge({ realm: 'r', nonce: 'n2', algorithm: 'SHA-256' });
+    const picked = pickChallenge([
+      md5,
+      'Digest realm="r", nonce="x", algorithm=SHA-1',
+      sha,
+      'Basic realm="r"',
+    ]);
+    expect(picked.ok && picked.value.algorithm).toBe('SHA-256');
+    expect(picked.ok && picked.value.nonce).toBe('n2');
+    expect(pickChallenge(['Basic realm="r"'])).toMatchObject({ ok: false, error: { code: 'not-digest' } });
+    expect(pickChallenge([]).ok).toBe(false);
   });
 });

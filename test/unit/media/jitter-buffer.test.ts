@@ -169,4 +169,19 @@ describe('JitterBuffer', () => {
     expect(s.droppedFrames).toBeGreaterThan(0);
     expect(s.bufferedMs).toBeLessThanOrEqual(s.targetDelayMs + 40);
   });
+
+  it('bounds memory when nobody pops', () => {
+    const jb = new JitterBuffer({ maxPackets: 50 });
+    for (const p of stream(400)) jb.push(p, p.arrival);
+    const s = jb.stats();
+    expect(s.overflowDropped).toBe(350);
+    expect(s.bufferedMs).toBeLessThanOrEqual(50 * 20);
+    // What remains is the newest audio.
+    let last = 0;
+    for (let t = 0; t < 60; t++) {
+      const f = jb.pop(10_000 + t * 20);
+      if (f.kind === 'audio') last = f.samples[0];
+    }
+    expect(last).toBe(400);
+  });
 });

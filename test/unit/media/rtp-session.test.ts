@@ -141,7 +141,8 @@ describe('RtpSession receiving', () => {
       const p = tx.sendFrame(new Int16Array(160), k * 20);
       if (p && k !== 4) rx.receive(p.data, A, k * 20); // lose one
     }
-    rx.sendFrame(new Int16Array(160), 200);
+    const back = rx.sendFrame(new Int16Array(160), 200);
+    if (back) tx.receive(back.data, B, 200);
     const r = decodeRtcp(rx.rtcpReport(200, 1_700_000_000_000));
     expect(r.ok).toBe(true);
     if (!r.ok) return;
@@ -156,6 +157,16 @@ describe('RtpSession receiving', () => {
       fractionLost: Math.floor(256 / 10),
     });
     expect(sdes).toEqual({ type: 'sdes', chunks: [{ ssrc: rx.ssrc, cname: 'peerpbx' }] });
+    // The sender hears about its own stream, and its next report echoes LSR/DLSR.
+    const aboutTx = tx.receiveRtcp(rx.rtcpReport(220, 1_700_000_000_020), 230);
+    expect(aboutTx).toHaveLength(1);
+    expect(aboutTx[0].ssrc).toBe(tx.ssrc);
+    const echo = decodeRtcp(tx.rtcpReport(730, 1_700_000_000_530));
+    const block = echo.ok && echo.packets[0].type === 'sr' ? echo.packets[0].reports[0] : undefined;
+    expect(block?.ssrc).toBe(rx.ssrc);
+    expect(block?.lastSr).not.toBe(0);
+    expect(block?.delaySinceLastSr).toBe(Math.round(0.5 * 65536));
+    expect(tx.receiveRtcp(new Uint8Array([1, 2, 3]), 0)).toEqual([]);
   });
 });
 
