@@ -1,6 +1,7 @@
 // The composition root of one peer: transports, the SIP endpoint and (later) the overlay, store and
 // UI bridge. Today: SIP on UDP and TCP answered by the basic responder.
 import type { Address } from '../core/net.ts';
+import type { TimerConfig } from '../core/sip/transaction/layer.ts';
 import type { PeerConfig } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { basicResponder } from './sip/basic-responder.ts';
@@ -10,6 +11,8 @@ import type { TransportLimits } from './transport/types.ts';
 
 export interface PeerOptions extends PeerConfig {
   limits?: Partial<TransportLimits>;
+  /** SIP timer base values (T1 etc.); tests shorten them so transactions expire quickly. */
+  sipTimers?: Partial<TimerConfig>;
   log?: Logger;
 }
 
@@ -31,7 +34,11 @@ export class Peer {
       log: log.child({ component: 'transport' }),
       onMessage: (m) => endpoint?.receive(m),
     });
-    endpoint = new SipEndpoint({ sender: transports, log: log.child({ component: 'sip' }) });
+    endpoint = new SipEndpoint({
+      sender: transports,
+      log: log.child({ component: 'sip' }),
+      timers: config.sipTimers,
+    });
     endpoint.setHandler(basicResponder(log.child({ component: 'responder' })));
     if (config.peers.length > 0)
       log.info('--peer given; the overlay is not built yet, ignoring', { peers: config.peers });
@@ -40,6 +47,15 @@ export class Peer {
 
   get sipAddress(): Address {
     return this.transports.local('UDP');
+  }
+
+  /** Sizes of everything that holds state per remote party: they must return to zero when idle. */
+  stats(): { transactions: number; timers: number; tcpConnections: number } {
+    return {
+      transactions: this.sip.layer.size,
+      timers: this.sip.activeTimers,
+      tcpConnections: this.transports.tcp.connectionCount,
+    };
   }
 
   async stop(): Promise<void> {

@@ -51,14 +51,22 @@ describe('bad arguments exit non-zero with one clear line', () => {
   const dir = tempDir();
   const cases: [string, string[], RegExp][] = [
     ['unknown option', ['run', '--data', dir, '--frobnicate'], /unknown option '--frobnicate'/],
-    ['non-numeric port', ['run', '--data', dir, '--sip-port', 'abc'], /--sip-port.*"abc" is not a port number/],
+    [
+      'non-numeric port',
+      ['run', '--data', dir, '--sip-port', 'abc'],
+      /--sip-port.*"abc" is not a port number/,
+    ],
     ['port out of range', ['run', '--data', dir, '--sip-port', '70000'], /--sip-port.*70000 is out of range/],
     ['missing --data', ['run'], /required option '--data <dir>' not specified/],
     ['bad --peer', ['run', '--data', dir, '--peer', 'nohostport'], /--peer.*not HOST:PORT/],
     ['bad --bind', ['run', '--data', dir, '--bind', 'not an address!'], /--bind/],
     ['unknown command', ['frob'], /unknown command 'frob'/],
     ['command not built yet', ['status', '--data', dir], /^peerpbx: not available yet: /],
-    ['subcommand not built yet', ['office', 'invite', '--data', dir, '--extension', '101'], /not available yet/],
+    [
+      'subcommand not built yet',
+      ['office', 'invite', '--data', dir, '--extension', '101'],
+      /not available yet/,
+    ],
   ];
   for (const [name, args, pattern] of cases) {
     it(name, async () => {
@@ -110,7 +118,15 @@ describe('peerpbx run and its data folder', () => {
 
   it('says so in one line when the SIP port is taken', async () => {
     const first = await startPeer();
-    const r = await runCli(['run', '--data', tempDir(), '--bind', '127.0.0.1', '--sip-port', String(first.port)]);
+    const r = await runCli([
+      'run',
+      '--data',
+      tempDir(),
+      '--bind',
+      '127.0.0.1',
+      '--sip-port',
+      String(first.port),
+    ]);
     expect(r.code).toBe(1);
     expect(oneLine(r.stderr)).toMatch(/address in use/);
     await first.stop();

@@ -106,18 +106,16 @@ export interface PeerProcess extends Running {
 }
 
 /** Starts `peerpbx run` on a free port and waits for its "listening" line. */
-export async function startPeer(extra: string[] = [], dataDir = tempDir()): Promise<PeerProcess> {
-  const p = start(process.execPath, [
-    PEERPBX,
-    'run',
-    '--data',
-    dataDir,
-    '--bind',
-    '127.0.0.1',
-    '--sip-port',
-    '0',
-    ...extra,
-  ]);
+export async function startPeer(
+  extra: string[] = [],
+  dataDir = tempDir(),
+  env: NodeJS.ProcessEnv = {},
+): Promise<PeerProcess> {
+  const p = start(
+    process.execPath,
+    [PEERPBX, 'run', '--data', dataDir, '--bind', '127.0.0.1', '--sip-port', '0', ...extra],
+    { env },
+  );
   let exited: Finished | null = null;
   p.done.then((f) => {
     exited = f;

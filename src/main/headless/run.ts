@@ -1,6 +1,7 @@
 // `peerpbx run`: lock the data folder, start the peer, print where it listens, stop cleanly on
 // SIGINT/SIGTERM.
 import { resolve } from 'node:path';
+import type { TimerConfig } from '../../core/sip/transaction/layer.ts';
 import type { PeerConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { Peer } from '../peer.ts';
@@ -11,6 +12,17 @@ const log = createLogger({ component: 'run' });
 function fail(line: string): number {
   process.stderr.write(`peerpbx: ${line}\n`);
   return 1;
+}
+
+/**
+ * PEERPBX_SIP_T1_MS shortens RFC 3261's T1 (and with it timers B, F, H, J: 64*T1) so that tests
+ * can watch transactions expire in seconds. Not for production use: peers need the real 500 ms.
+ */
+function timersFromEnv(): Partial<TimerConfig> | undefined {
+  const t1 = Number(process.env.PEERPBX_SIP_T1_MS);
+  if (!Number.isInteger(t1) || t1 <= 0) return undefined;
+  log.warn('SIP T1 overridden by PEERPBX_SIP_T1_MS', { t1 });
+  return { t1, t4: Math.max(t1, 100), timerD: 64 * t1 };
 }
 
 /** Runs until a signal; returns the exit code. */
@@ -26,7 +38,7 @@ export async function runPeer(config: PeerConfig): Promise<number> {
 
   let peer: Peer;
   try {
-    peer = await Peer.start({ ...config, dataDir });
+    peer = await Peer.start({ ...config, dataDir, sipTimers: timersFromEnv() });
   } catch (err) {
     lock.release();
     const e = err as NodeJS.ErrnoException;
@@ -43,16 +55,26 @@ export async function runPeer(config: PeerConfig): Promise<number> {
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
 
+  // Handlers go in before the listening line: a test may signal the moment it reads it.
+  const stopSignal = new Promise<NodeJS.Signals>((done) => {
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  // SIGUSR2: log memory and table sizes (after a full GC when node runs with --expose-gc), so an
+  // operator or a test can tell a leak from a heap that has not been collected yet.
+  process.on('SIGUSR2', () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    log.info('memory', { gc: !!gc, ...process.memoryUsage(), ...peer.stats() });
+  });
+
   const sip = peer.sipAddress;
   process.stdout.write(
     `peerpbx listening: sip udp://${sip.host}:${sip.port} tcp://${sip.host}:${sip.port} data ${dataDir}\n`,
   );
   log.info('peer running', { pid: process.pid, sipPort: sip.port, bind: sip.host, dataDir });
 
-  const signal = await new Promise<NodeJS.Signals>((done) => {
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
+  const signal = await stopSignal;
   log.info('shutting down', { signal });
   try {
     await peer.stop();
