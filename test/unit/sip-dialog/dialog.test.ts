@@ -95,11 +95,16 @@ describe('requests within a dialog (12.2)', () => {
   it('strict routing: the first route becomes the Request-URI and the remote target the last Route', () => {
     const inv = makeRequest('INVITE');
     const res = createResponse(inv, 200, undefined, { toTag: 't' });
-    addHeader(res, 'Record-Route', '<sip:strict2.example.com>, <sip:strict1.example.com;maddr=10.0.0.1>');
+    addHeader(
+      res,
+      'Record-Route',
+      '<sip:strict2.example.com>, <sip:strict1.example.com;maddr=10.0.0.1;method=INVITE>',
+    );
     addHeader(res, 'Contact', '<sip:bob@192.0.2.4>');
     const d = createUacDialog(inv, res)!;
     const { request, nextHop } = createInDialogRequest(d, 'BYE', { via });
     expect(request.uri.host).toBe('strict1.example.com');
+    expect(request.uri.params).toEqual({ maddr: '10.0.0.1' });
     expect(nextHop.host).toBe('strict1.example.com');
     expect(getHeaders(request, 'Route')).toEqual(['<sip:strict2.example.com>', '<sip:bob@192.0.2.4>']);
   });

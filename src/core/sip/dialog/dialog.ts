@@ -164,8 +164,8 @@ export interface InDialogOptions {
   contentType?: string;
 }
 
-// Request-URI parameters that a strict-routing Request-URI must not carry (19.1.1, table 1).
-const NOT_IN_REQUEST_URI = ['method', 'lr'];
+// Parts of a route URI a strict-routing Request-URI must not carry (19.1.1, table 1).
+const NOT_IN_REQUEST_URI = ['method'];
 
 /**
  * 12.2.1.1: builds a request inside the dialog. Returns it with the URI of the next hop
@@ -192,6 +192,7 @@ export function createInDialogRequest(
     // Strict routing: the first route becomes the Request-URI and the remote target the last Route.
     uri = cloneUri(first.uri);
     for (const p of NOT_IN_REQUEST_URI) delete uri.params[p];
+    uri.headers = {};
     for (const r of dialog.routeSet.slice(1)) routes.push({ name: 'Route', value: serializeNameAddr(r) });
     routes.push({
       name: 'Route',
