@@ -10,4 +10,4 @@ export {
   type LinkUpEvent,
   type RefusedEvent,
 } from './link-manager.ts';
-export { identityFromAltNames, identityFromCertificate, type PeerIdentity } from './peer-identity.ts';
+export { identityFromCertificate, type PeerIdentity } from './peer-identity.ts';

@@ -193,6 +193,27 @@ describe('LinkManager: refusals', () => {
     expect(Buffer.concat(data).subarray(4, 8)).toEqual(Buffer.from([0x50, 0x4c, 1, 2])); // REJECT
   });
 
+  it("refuses an office member whose certificate claims another peer's Node-ID", async () => {
+    // Issued by the real CA, but naming Bob's Node-ID on another key: impersonation.
+    const mallory = issuePeerCert(ca, { user: '105@office', nodeId: bob.nodeId });
+    const a = await peer(alice);
+    const m = await peer(mallory);
+    // Mallory dials Alice: Alice's server refuses.
+    const serverRefused = next(a, 'refused');
+    const { socket } = await rawClient(a.mgr.port, ca, mallory);
+    socket.on('error', () => {});
+    expect((await serverRefused).reason).toMatch(/is not its key's/);
+    // Alice dials "Bob" at Mallory's address: Alice's client refuses.
+    a.mgr.setAddress(bob.nodeId, '127.0.0.1', m.mgr.port);
+    const clientRefused = next(a, 'refused');
+    a.mgr.send(bob.nodeId, new Uint8Array([1]));
+    const r = await clientRefused;
+    expect(r).toMatchObject({ side: 'client', nodeId: bob.nodeId });
+    expect(r.reason).toMatch(/is not its key's/);
+    expect(a.mgr.linkInfos()).toEqual([]);
+    socket.destroy();
+  });
+
   it('refuses a peer that is not the expected Node-ID', async () => {
     const a = await peer(alice);
     const b = await peer(bob);

@@ -1,39 +1,47 @@
 import { X509Certificate } from 'node:crypto';
+import type { PeerCertificate } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { identityFromAltNames, parseAltNames } from '../../../src/main/overlay-link/peer-identity.ts';
+import { derToPem, identityFromCertificate } from '../../../src/main/overlay-link/peer-identity.ts';
 import { issuePeerCert, makeCa } from '../../helpers/certs.ts';
 
-const ID = '0123456789abcdef0123456789abcdef';
+/** What tls.getPeerCertificate() hands over, as far as the identity reader looks. */
+function asPeerCertificate(pem: string): PeerCertificate {
+  return { raw: new X509Certificate(pem).raw } as PeerCertificate;
+}
 
-describe('peer identity from subjectAltName', () => {
-  it('reads Node-ID and user from a real certificate as Node renders it', () => {
-    const ca = makeCa();
+describe('peer identity from the TLS certificate', () => {
+  const ca = makeCa();
+
+  it('reads Node-ID and user', () => {
     const peer = issuePeerCert(ca, { user: '101@office' });
-    const san = new X509Certificate(peer.certPem).subjectAltName;
-    expect(identityFromAltNames(san)).toEqual({
+    expect(identityFromCertificate(asPeerCertificate(peer.certPem))).toEqual({
       ok: true,
       identity: { nodeId: peer.nodeId, user: '101@office' },
     });
   });
 
-  it('tokenizes JSON-quoted values containing separators', () => {
-    expect(parseAltNames(`URI:urn:peerpbx:node:${ID}, URI:"sip:a, b", DNS:x`)).toEqual([
-      { type: 'URI', value: `urn:peerpbx:node:${ID}` },
-      { type: 'URI', value: 'sip:a, b' },
-      { type: 'DNS', value: 'x' },
-    ]);
-    expect(parseAltNames('URI:"unterminated')).toBeNull();
-    expect(parseAltNames('garbage')).toBeNull();
+  it('round-trips DER to PEM', () => {
+    const peer = issuePeerCert(ca);
+    const der = new X509Certificate(peer.certPem).raw;
+    expect(new X509Certificate(derToPem(der)).raw.equals(der)).toBe(true);
   });
 
-  it('refuses missing, duplicated or malformed identities', () => {
-    expect(identityFromAltNames(undefined).ok).toBe(false);
-    expect(identityFromAltNames('URI:sip:101@office').ok).toBe(false);
-    expect(identityFromAltNames(`URI:urn:peerpbx:node:${ID}`).ok).toBe(false);
-    expect(identityFromAltNames(`URI:urn:peerpbx:node:${ID.toUpperCase()}, URI:sip:1`).ok).toBe(false);
-    expect(identityFromAltNames(`URI:urn:peerpbx:node:${ID}, URI:urn:peerpbx:node:${ID}, URI:sip:1`).ok).toBe(
-      false,
-    );
-    expect(identityFromAltNames(`DNS:urn:peerpbx:node:${ID}, URI:sip:1`).ok).toBe(false);
+  it('refuses a certificate without Node-ID, with a Node-ID not derived from its key, or without one', () => {
+    const noId = identityFromCertificate(asPeerCertificate(issuePeerCert(ca, { omitNodeId: true }).certPem));
+    expect(noId).toEqual({ ok: false, error: 'certificate must name exactly one Node-ID' });
+    const forged = issuePeerCert(ca, { nodeId: '0123456789abcdef0123456789abcdef' });
+    const r = identityFromCertificate(asPeerCertificate(forged.certPem));
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error).toMatch(/is not its key's/);
+    expect(identityFromCertificate({} as PeerCertificate)).toEqual({
+      ok: false,
+      error: 'no peer certificate',
+    });
+    expect(identityFromCertificate(null).ok).toBe(false);
+  });
+
+  it('refuses a malformed user', () => {
+    const r = identityFromCertificate(asPeerCertificate(issuePeerCert(ca, { user: 'no-office' }).certPem));
+    expect(!r.ok && r.error).toMatch(/user/);
   });
 });
