@@ -143,7 +143,9 @@ describe('two user agents back to back', () => {
     net.run(50);
     net.act((now) => b.ua.reject(net.of(b, 'incoming-call')[0].call, 486, now));
     net.run(100);
-    expect(net.of(a, 'call-ended')).toMatchObject([{ reason: 'rejected', status: 486 }]);
+    expect(net.of(a, 'call-ended')).toMatchObject([
+      { reason: 'rejected', status: 486, response: { status: 486 } },
+    ]);
     expect(net.of(b, 'call-ended')).toMatchObject([{ reason: 'declined', status: 486 }]);
     const ack = net.sentBy(a, 'ACK')[0].message;
     expect(ack.via[0].params.branch).toBe(net.sentBy(a, 'INVITE')[0].message.via[0].params.branch);

@@ -624,7 +624,8 @@ export class UserAgentCore {
       this.on2xxToInvite(call, res, now);
       return;
     }
-    if (call.state !== 'ended') this.endCall(call, call.cancelled ? 'cancelled' : 'rejected', res.status);
+    if (call.state !== 'ended')
+      this.endCall(call, call.cancelled ? 'cancelled' : 'rejected', res.status, res);
   }
 
   private on2xxToInvite(call: Call, res: SipResponse, now: Millis): void {
@@ -727,7 +728,7 @@ export class UserAgentCore {
     return call;
   }
 
-  private endCall(call: Call, reason: CallEndReason, status?: number): void {
+  private endCall(call: Call, reason: CallEndReason, status?: number, response?: SipResponse): void {
     if (call.state === 'ended') return;
     call.state = 'ended';
     this.stop2xxRetransmission(call);
@@ -735,11 +736,10 @@ export class UserAgentCore {
     this.calls.delete(call.id);
     if (call.dialog && this.byDialog.get(call.dialog.key) === call) this.byDialog.delete(call.dialog.key);
     if (call.dialog) call.dialog.state = 'terminated';
-    this.emit(
-      status === undefined
-        ? { type: 'call-ended', call: call.id, reason }
-        : { type: 'call-ended', call: call.id, reason, status },
-    );
+    const event: UaEvent = { type: 'call-ended', call: call.id, reason };
+    if (status !== undefined) event.status = status;
+    if (response) event.response = response;
+    this.emit(event);
   }
 
   private startClient(

@@ -49,7 +49,8 @@ export type UaEvent =
   | { type: 'call-progress'; call: string; status: number; response: SipResponse }
   /** UAC: a 2xx arrived (and was ACKed). UAS: the ACK for our 2xx arrived. */
   | { type: 'call-answered'; call: string; message: SipMessage }
-  | { type: 'call-ended'; call: string; reason: CallEndReason; status?: number }
+  /** `response` is the final non-2xx that ended an outgoing call (e.g. a 3xx with its Contacts). */
+  | { type: 'call-ended'; call: string; reason: CallEndReason; status?: number; response?: SipResponse }
   /** A re-INVITE from the peer: answer it with answerReinvite(). */
   | { type: 'reinvite'; call: string; request: SipRequest }
   /** The final response to our re-INVITE. */
