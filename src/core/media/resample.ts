@@ -31,7 +31,8 @@ export class Resampler {
   readonly down: number; // M
   private readonly half: number; // K: taps on each side of the centre, in input samples
   private readonly kernels: Float64Array[]; // one per phase, 2K taps each
-  private history: number[] = [];
+  private history = new Float64Array(4096);
+  private historyLength = 0;
   private historyStart = 0; // absolute input index of history[0]
   private inputCount = 0;
   private outputIndex = 0;
@@ -69,30 +70,47 @@ export class Resampler {
   }
 
   private sampleAt(i: number): number {
-    if (i < 0) return 0;
     const j = i - this.historyStart;
-    return j >= 0 && j < this.history.length ? this.history[j] : 0;
+    return i >= 0 && j >= 0 && j < this.historyLength ? this.history[j] : 0;
+  }
+
+  private append(input: ArrayLike<number>): void {
+    const need = this.historyLength + input.length;
+    if (need > this.history.length) {
+      const bigger = new Float64Array(Math.max(need, this.history.length * 2));
+      bigger.set(this.history.subarray(0, this.historyLength));
+      this.history = bigger;
+    }
+    for (let i = 0; i < input.length; i++) this.history[this.historyLength + i] = input[i];
+    this.historyLength = need;
   }
 
   private produce(limitInput: number, maxOutputs: number): Int16Array {
     const out: number[] = [];
-    for (;;) {
-      if (out.length >= maxOutputs) break;
+    const h = this.history;
+    const taps = 2 * this.half;
+    while (out.length < maxOutputs) {
       const pos = this.outputIndex * this.down;
       const k0 = Math.floor(pos / this.up);
       if (k0 + this.half >= limitInput) break;
       const kernel = this.kernels[pos - k0 * this.up];
       const first = k0 - this.half + 1;
+      const base = first - this.historyStart;
       let acc = 0;
-      for (let j = 0; j < kernel.length; j++) acc += kernel[j] * this.sampleAt(first + j);
-      out.push(Math.max(-32768, Math.min(32767, Math.round(acc))));
+      if (first >= 0 && base >= 0 && base + taps <= this.historyLength) {
+        for (let j = 0; j < taps; j++) acc += kernel[j] * h[base + j]; // the hot loop
+      } else {
+        for (let j = 0; j < taps; j++) acc += kernel[j] * this.sampleAt(first + j);
+      }
+      out.push(acc > 32767 ? 32767 : acc < -32768 ? -32768 : Math.round(acc));
       this.outputIndex++;
     }
-    // Forget input no future output needs.
+    // Forget input no future output needs (compact in place).
     const keepFrom = Math.floor((this.outputIndex * this.down) / this.up) - this.half + 1;
-    const drop = Math.max(0, Math.min(this.history.length, keepFrom - this.historyStart));
+    const drop = Math.max(0, Math.min(this.historyLength, keepFrom - this.historyStart));
     if (drop > 0) {
-      this.history.splice(0, drop);
+      this.history.copyWithin(0, drop, this.historyLength);
+      this.historyLength -= drop;
       this.historyStart += drop;
     }
     return Int16Array.from(out);
@@ -100,7 +118,7 @@ export class Resampler {
 
   /** Feeds a chunk; returns the output samples that are now complete (the filter looks ahead K). */
   process(input: ArrayLike<number>): Int16Array {
-    for (let i = 0; i < input.length; i++) this.history.push(input[i]);
+    this.append(input);
     this.inputCount += input.length;
     return this.produce(this.inputCount, Number.POSITIVE_INFINITY);
   }
