@@ -5,7 +5,7 @@ import type { TLSSocket } from 'node:tls';
 import { describeDecodeError, encodeFrame, FrameDecoder } from './frame-codec.ts';
 
 export type SendResult = { ok: true } | { ok: false; error: SendError };
-export type SendError = 'no-address' | 'too-large' | 'overloaded' | 'closed' | 'stopped';
+export type SendError = 'no-address' | 'self' | 'too-large' | 'overloaded' | 'closed' | 'stopped';
 
 export interface FramedSocketLimits {
   maxFrameBytes: number;

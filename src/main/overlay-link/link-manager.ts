@@ -236,6 +236,10 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
    */
   send(nodeId: string, bytes: Uint8Array): SendResult {
     if (this.stopped) return { ok: false, error: 'stopped' };
+    if (nodeId === this.opts.nodeId) {
+      this.log.warn('overlay send to our own Node-ID');
+      return { ok: false, error: 'self' };
+    }
     if (bytes.length > this.limits.maxFrameBytes) {
       this.log.warn('overlay frame too large to send', { peer: nodeId, bytes: bytes.length });
       return { ok: false, error: 'too-large' };

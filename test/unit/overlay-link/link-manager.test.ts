@@ -286,9 +286,11 @@ describe('LinkManager: limits', () => {
     socket.destroy();
   });
 
-  it('reports no-address for a peer it cannot dial', async () => {
+  it('reports no-address for a peer it cannot dial, and self for itself', async () => {
     const a = await peer(alice);
     expect(a.mgr.send(carol.nodeId, new Uint8Array(1))).toEqual({ ok: false, error: 'no-address' });
+    a.mgr.setAddress(alice.nodeId, '127.0.0.1', a.mgr.port);
+    expect(a.mgr.send(alice.nodeId, new Uint8Array(1))).toEqual({ ok: false, error: 'self' });
   });
 
   it('lets the overlay close a link with a reason (a malformed frame)', async () => {
