@@ -334,6 +334,8 @@ export interface VerifyOptions {
   /** Either a password lookup or an HA1 lookup (HA1 for the base hash of `algorithm`). */
   lookupPassword?: (username: string, realm: string) => string | undefined;
   lookupHa1?: (username: string, realm: string, algorithm: DigestAlgorithm) => string | undefined;
+  /** Reject the RFC 2069 form without qop (no cnonce: weaker against chosen-plaintext). */
+  requireQop?: boolean;
   /** Algorithms the server accepts; default all. */
   allowedAlgorithms?: DigestAlgorithm[];
   /** Optional nc replay protection; only used for qop requests and only after the digest verifies. */
@@ -349,6 +351,7 @@ export type VerifyFailure =
   | 'realm-mismatch'
   | 'uri-mismatch'
   | 'algorithm-not-allowed'
+  | 'qop-required'
   | 'replay';
 
 export type VerifyResult =
@@ -382,6 +385,9 @@ export function verifyAuthorization(
   }
   if (opts.allowedAlgorithms && !opts.allowedAlgorithms.includes(c.algorithm)) {
     return { ok: false, reason: 'algorithm-not-allowed', detail: c.algorithm, username: c.username };
+  }
+  if (opts.requireQop && c.qop === undefined) {
+    return { ok: false, reason: 'qop-required', detail: 'credentials without qop', username: c.username };
   }
   const nonceStatus = nonceCheck(c.nonce);
   if (nonceStatus === 'invalid') {

@@ -254,6 +254,24 @@ describe('client -> server round trips', () => {
         alwaysValid,
       ),
     ).toMatchObject({ reason: 'algorithm-not-allowed' });
+    const legacy = buildAuthorization(
+      createChallenge({ realm: 'r', nonce: 'n', algorithm: 'MD5', qop: [] }),
+      { username: 'u', password: 'p', method: 'INVITE', uri: 'sip:x' },
+      'c',
+      1,
+    );
+    if (!legacy.ok) throw new Error('build failed');
+    expect(legacy.value).not.toContain('qop=');
+    expect(
+      verifyAuthorization(legacy.value, { method: 'INVITE', lookupPassword: () => 'p' }, alwaysValid).ok,
+    ).toBe(true);
+    expect(
+      verifyAuthorization(
+        legacy.value,
+        { method: 'INVITE', requireQop: true, lookupPassword: () => 'p' },
+        alwaysValid,
+      ),
+    ).toMatchObject({ reason: 'qop-required' });
     expect(verifyAuthorization('Digest garbage', { method: 'INVITE' }, alwaysValid)).toMatchObject({
       ok: false,
       reason: 'malformed',
