@@ -292,3 +292,28 @@ describe('re-INVITE over a lossy network', () => {
     expect(b.ua.load).toEqual({ calls: 1, transactions: 0, timers: 0 });
   });
 });
+
+describe('offerless INVITE (offer in the 2xx, answer in the ACK)', () => {
+  it('carries the answer from answerOffer in the ACK and hands it to the callee', () => {
+    const { net, a, b } = setup();
+    let seenOffer = '';
+    net.act((now) =>
+      a.ua.call(b.uri, null, now, {
+        answerOffer: (res) => {
+          seenOffer = bodyText(res);
+          return answer;
+        },
+      }),
+    );
+    net.run(50);
+    const incoming = net.of(b, 'incoming-call')[0];
+    expect(incoming.request.body.length).toBe(0);
+    net.act((now) => b.ua.accept(incoming.call, offer, now));
+    net.run(100);
+    expect(seenOffer).toBe(bodyText(offer));
+    const confirmed = net.of(b, 'call-answered');
+    expect(confirmed).toHaveLength(1);
+    expect(bodyText(confirmed[0].message)).toBe(bodyText(answer));
+    expect(getHeader(confirmed[0].message, 'Content-Type')).toBe('application/sdp');
+  });
+});

@@ -67,6 +67,16 @@ const KNOWN_METHODS = new Set([
 ]);
 const CORE_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS'];
 
+export interface CallOptions {
+  /** To header (default: the target URI without display name). */
+  to?: NameAddr;
+  /** Next hop, when not resolved from the target URI (e.g. an outbound proxy). */
+  destination?: Address;
+  headers?: Header[];
+  /** For a call placed without a body: returns the answer to the 2xx's offer, sent in the ACK. */
+  answerOffer?: (response: SipResponse) => Body | null;
+}
+
 type CallState = 'calling' | 'proceeding' | 'incoming' | 'answered' | 'confirmed' | 'ended';
 
 interface Pending2xx {
@@ -93,6 +103,8 @@ interface Call {
   /** Our 2xx to the peer's latest INVITE, resent to INVITE retransmissions that outlive its transaction. */
   answer: SipResponse | null;
   byeAfterAck: boolean;
+  /** Outgoing offerless INVITE: builds the answer carried by the ACK from the 2xx's offer. */
+  answerOffer: ((response: SipResponse) => Body | null) | null;
   localReinvite: string | null; // client tx id
   remoteReinvite: { txId: string; request: SipRequest } | null;
 }
@@ -174,12 +186,7 @@ export class UserAgentCore {
   // --- app commands: calls --------------------------------------------------------------------
 
   /** Places a call; returns the call handle. `destination` overrides resolving the target URI. */
-  call(
-    target: SipUri,
-    body: Body | null,
-    now: Millis,
-    opts: { to?: NameAddr; destination?: Address; headers?: Header[] } = {},
-  ): string {
+  call(target: SipUri, body: Body | null, now: Millis, opts: CallOptions = {}): string {
     const callId = newCallId(this.random, this.config.host);
     const localTag = newTag(this.random);
     const request = createRequest({
@@ -196,6 +203,7 @@ export class UserAgentCore {
     });
     const peer = opts.destination ?? uriToAddress(target, this.config.transport);
     const call = this.newCall('outgoing', request, peer, localTag);
+    call.answerOffer = opts.answerOffer ?? null;
     call.inviteTx = this.startClient('invite', request, peer, now, call);
     this.byInviteTx.set(call.inviteTx, call);
     this.pump(now);
@@ -592,7 +600,7 @@ export class UserAgentCore {
         call.localReinvite = null;
         if (res.status < 300 && call.dialog) {
           applyTargetRefreshResponse(call.dialog, res);
-          this.sendAck(call, call.dialog, res, now);
+          this.sendAck(call, call.dialog, res);
         }
         this.emit({ type: 'reinvite-result', call: call.id, status: res.status, response: res });
         if (res.status === 481 || res.status === 408) this.endCall(call, 'dialog-gone', res.status);
@@ -634,7 +642,7 @@ export class UserAgentCore {
     const forked = call.dialog !== null && call.dialog.key !== dialog.key;
     if (call.state === 'ended' || call.cancelled || forked) {
       // 13.2.2.4: a late or forked 2xx must still be ACKed; we then leave that dialog with BYE.
-      this.sendAck(call, dialog, res, now);
+      this.sendAck(call, dialog, res);
       const { request, nextHop } = createInDialogRequest(dialog, 'BYE', { via: this.via() });
       this.startClient('bye', request, this.hop(nextHop), now, null);
       if (call.cancelled) this.endCall(call, 'cancelled');
@@ -643,7 +651,9 @@ export class UserAgentCore {
     call.dialog = dialog;
     this.byDialog.set(dialog.key, call);
     call.state = 'confirmed';
-    this.sendAck(call, dialog, res, now);
+    // 13.2.2.4: an INVITE without an offer gets the offer in the 2xx and answers in the ACK.
+    const answer = call.invite.body.length === 0 && call.answerOffer ? call.answerOffer(res) : null;
+    this.sendAck(call, dialog, res, answer);
     this.emit({ type: 'call-answered', call: call.id, message: res });
   }
 
@@ -721,6 +731,7 @@ export class UserAgentCore {
       pending2xx: null,
       answer: null,
       byeAfterAck: false,
+      answerOffer: null,
       localReinvite: null,
       remoteReinvite: null,
     };
@@ -769,8 +780,13 @@ export class UserAgentCore {
     this.startClient('bye', request, this.hop(nextHop), now, null);
   }
 
-  private sendAck(call: Call, dialog: Dialog, res: SipResponse, _now: Millis): void {
-    const { request, nextHop } = createInDialogRequest(dialog, 'ACK', { via: this.via(), seq: res.cseq.seq });
+  private sendAck(call: Call, dialog: Dialog, res: SipResponse, body: Body | null = null): void {
+    const { request, nextHop } = createInDialogRequest(dialog, 'ACK', {
+      via: this.via(),
+      seq: res.cseq.seq,
+      body: body?.body,
+      contentType: body?.contentType,
+    });
     const to = this.hop(nextHop);
     if (dialog.key === call.dialog?.key) call.ack = { request, to };
     this.layer.sendStateless(request, to);
