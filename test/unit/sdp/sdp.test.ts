@@ -256,3 +256,47 @@ describe('LocalSdpSession', () => {
     expect(s.currentVersion).toBe(7);
   });
 });
+
+describe('real-world offers', () => {
+  it("answers sipp's built-in uac SDP", () => {
+    const sipp =
+      'v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
+    const a = createAnswer(sipp, origin, { address: '127.0.0.1', port: 7000 });
+    expect(a.ok && a.value.remote).toMatchObject({
+      address: '127.0.0.1',
+      port: 6000,
+      codec: PCMU,
+      dtmfPt: undefined,
+      ptime: 20,
+    });
+    expect(a.ok && a.value.sdp).toContain('m=audio 7000 RTP/AVP 0\r\n');
+  });
+
+  it('answers a linphone-style offer with LF line endings, rtcp and extra attributes', () => {
+    const linphone = [
+      'v=0',
+      'o=alice 2115 3362 IN IP4 192.168.1.20',
+      's=Talk',
+      'c=IN IP4 192.168.1.20',
+      't=0 0',
+      'a=rtcp-xr:rcvr-rtt=all:10000 stat-summary=loss,dup,jitt,TTL voip-metrics',
+      'm=audio 7078 RTP/AVP 96 97 98 0 8 101 99 100',
+      'a=rtpmap:96 opus/48000/2',
+      'a=fmtp:96 useinbandfec=1',
+      'a=rtpmap:97 speex/16000',
+      'a=rtpmap:98 speex/8000',
+      'a=rtpmap:101 telephone-event/48000',
+      'a=rtpmap:99 telephone-event/16000',
+      'a=rtpmap:100 telephone-event/8000',
+      'a=rtcp:7079',
+      'a=rtcp-fb:* trr-int 1000',
+      '',
+    ].join('\n');
+    const a = createAnswer(linphone, origin, { address: '192.168.1.30', port: 8000 });
+    expect(a.ok).toBe(true);
+    if (!a.ok) return;
+    // PCMU is the offerer's first codec we support; DTMF uses their 8 kHz telephone-event (100).
+    expect(a.value.remote).toMatchObject({ port: 7078, codec: PCMU, dtmfPt: 100 });
+    expect(a.value.sdp).toContain('m=audio 8000 RTP/AVP 0 100\r\n');
+  });
+});
