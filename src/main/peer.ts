@@ -39,7 +39,7 @@ export class Peer {
       log: log.child({ component: 'sip' }),
       timers: config.sipTimers,
     });
-    endpoint.setHandler(basicResponder(log.child({ component: 'responder' })));
+    endpoint.onEvent(basicResponder(endpoint, log.child({ component: 'responder' })));
     if (config.peers.length > 0)
       log.info('--peer given; the overlay is not built yet, ignoring', { peers: config.peers });
     return new Peer(config, transports, endpoint, log);

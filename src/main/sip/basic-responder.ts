@@ -58,8 +58,8 @@ export function answerFor(req: SipRequest, cancelsExisting: boolean): Answer {
   }
 }
 
-export function basicResponder(log: Logger): (e: TransactionEvent, ep: SipEndpoint) => void {
-  return (e, ep) => {
+export function basicResponder(ep: SipEndpoint, log: Logger): (e: TransactionEvent) => void {
+  return (e) => {
     if (e.type !== 'request') return; // ACKs, stray responses: nothing to do without dialogs
     const req = e.request;
     const answer = answerFor(req, !!e.cancels);

@@ -1,5 +1,5 @@
 // The I/O shell around the sans-IO SIP core: bytes from the transports are parsed, stamped with
-// received/rport and fed to the transaction layer; its effects become socket writes and real timers.
+// received/rport and fed to a machine (transaction layer or UA core); its effects become socket writes and real timers.
 // Malformed requests are answered 400 (505 for a wrong version) when enough of them parsed to route
 // a response, else dropped with a warning.
 import { randomBytes } from 'node:crypto';
@@ -10,8 +10,10 @@ import { parseMessage, type SipParseError } from '../../core/sip/parse.ts';
 import { serializeMessage } from '../../core/sip/serialize.ts';
 import {
   type TimerConfig,
-  type TransactionEvent,
+  type TimerEffect,
+  type TransactionEffect,
   TransactionLayer,
+  type TransmitEffect,
 } from '../../core/sip/transaction/layer.ts';
 import { responseAddress } from '../../core/sip/transaction/matching.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -19,46 +21,59 @@ import type { InboundMessage } from '../transport/types.ts';
 import { stampVia } from './received.ts';
 import { WarningBudget } from './warning-budget.ts';
 
-/** Where the endpoint writes bytes: SipTransports in production, anything in tests. */
+/** Where the host writes bytes: SipTransports in production, anything in tests. */
 export interface Sender {
   send(to: Address, data: Uint8Array, connectionId?: string): void;
 }
 
-export type TuHandler = (event: TransactionEvent, endpoint: SipEndpoint) => void;
+/** What a sans-IO SIP machine (TransactionLayer, UserAgentCore) offers its host. */
+export interface SansIoMachine<E> {
+  receive(msg: SipMessage, from: Address, now: Millis): void;
+  timerFired(id: string, now: Millis): void;
+  poll(): E | undefined;
+}
 
-export interface SipEndpointOptions {
+/** Effects every machine emits; everything else is an event for the application. */
+type IoEffect = TransmitEffect | TimerEffect;
+type AppEvent<E> = Exclude<E, IoEffect>;
+
+export interface SipHostOptions {
   sender: Sender;
   log?: Logger;
-  timers?: Partial<TimerConfig>;
   clock?: () => Millis;
   random?: () => string;
 }
 
 export const randomToken = (): string => randomBytes(8).toString('hex');
 
-export class SipEndpoint {
-  readonly layer: TransactionLayer;
+/**
+ * Runs a sans-IO SIP machine on real I/O: parses what the transports deliver, answers what does
+ * not parse, turns transmit effects into socket writes and timer effects into setTimeout.
+ */
+export class SipHost<E extends { type: string }> {
   readonly random: () => string;
-  private readonly clock: () => Millis;
+  readonly clock: () => Millis;
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly log: Logger;
+  protected readonly log: Logger;
   private readonly warnings: WarningBudget;
-  private tu: TuHandler = () => {};
+  private handler: (event: AppEvent<E>) => void = () => {};
   private closed = false;
   /** Counters for tests and status. */
   readonly stats = { received: 0, malformed: 0, badRequestsAnswered: 0, sent: 0 };
 
-  constructor(private readonly opts: SipEndpointOptions) {
-    this.layer = new TransactionLayer(opts.timers);
+  constructor(
+    readonly machine: SansIoMachine<E>,
+    private readonly opts: SipHostOptions,
+  ) {
     this.clock = opts.clock ?? Date.now;
     this.random = opts.random ?? randomToken;
     this.log = opts.log ?? createLogger({ component: 'sip' });
     this.warnings = new WarningBudget(this.log, this.clock);
   }
 
-  /** The transaction user: gets every request, response, ACK, timeout the layer reports. */
-  setHandler(tu: TuHandler): void {
-    this.tu = tu;
+  /** The application: gets every event that is not a transmission or a timer. */
+  onEvent(handler: (event: AppEvent<E>) => void): void {
+    this.handler = handler;
   }
 
   /** Entry point for the transports. */
@@ -78,46 +93,39 @@ export class SipEndpoint {
       }
       stampVia(msg, inbound.from);
     }
-    this.layer.receive(msg, inbound.from, this.clock());
+    this.machine.receive(msg, inbound.from, this.clock());
     this.pump();
   }
 
-  sendRequest(request: SipRequest, to: Address): string {
-    const id = this.layer.sendRequest(request, to, this.clock());
+  /** Runs an application command on the machine at the current time, then carries out its effects. */
+  act<T>(command: (now: Millis) => T): T {
+    const result = command(this.clock());
     this.pump();
-    return id;
+    return result;
   }
 
-  respond(txId: string, response: SipResponse): boolean {
-    const ok = this.layer.sendResponse(txId, response, this.clock());
-    this.pump();
-    return ok;
-  }
-
-  /** ACK for 2xx, 2xx retransmissions: outside any transaction. */
-  sendStateless(message: SipMessage, to: Address): void {
-    this.layer.sendStateless(message, to);
-    this.pump();
-  }
-
-  /** Drives the layer's effect queue: transmissions, timers and TU events. */
-  private pump(): void {
-    for (let e = this.layer.poll(); e; e = this.layer.poll()) {
+  /** Drives the machine's effect queue: transmissions, timers and application events. */
+  protected pump(): void {
+    for (let e = this.machine.poll(); e; e = this.machine.poll()) {
       switch (e.type) {
-        case 'transmit':
-          this.transmit(e.to, e.message);
+        case 'transmit': {
+          const t = e as unknown as TransmitEffect;
+          this.transmit(t.to, t.message);
           break;
-        case 'set-timer':
-          this.setTimer(e.id, e.at);
+        }
+        case 'set-timer': {
+          const t = e as unknown as { id: string; at: Millis };
+          this.setTimer(t.id, t.at);
           break;
+        }
         case 'cancel-timer':
-          this.clearTimer(e.id);
+          this.clearTimer((e as unknown as { id: string }).id);
           break;
         default:
           try {
-            this.tu(e, this);
+            this.handler(e as AppEvent<E>);
           } catch (err) {
-            this.log.error('transaction user failed on event', { event: e.type, err });
+            this.log.error('application failed on SIP event', { event: e.type, err });
           }
       }
     }
@@ -135,7 +143,7 @@ export class SipEndpoint {
       () => {
         this.timers.delete(id);
         if (this.closed) return;
-        this.layer.timerFired(id, this.clock());
+        this.machine.timerFired(id, this.clock());
         this.pump();
       },
       Math.max(0, at - this.clock()),
@@ -179,6 +187,30 @@ export class SipEndpoint {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     this.warnings.flush();
+  }
+}
+
+/** A host for the bare transaction layer: the headless peer's stateless-ish responder runs on it. */
+export class SipEndpoint extends SipHost<TransactionEffect> {
+  readonly layer: TransactionLayer;
+
+  constructor(opts: SipHostOptions & { timers?: Partial<TimerConfig> }) {
+    const layer = new TransactionLayer(opts.timers);
+    super(layer, opts);
+    this.layer = layer;
+  }
+
+  sendRequest(request: SipRequest, to: Address): string {
+    return this.act((now) => this.layer.sendRequest(request, to, now));
+  }
+
+  respond(txId: string, response: SipResponse): boolean {
+    return this.act((now) => this.layer.sendResponse(txId, response, now));
+  }
+
+  /** ACK for 2xx, 2xx retransmissions: outside any transaction. */
+  sendStateless(message: SipMessage, to: Address): void {
+    this.act(() => this.layer.sendStateless(message, to));
   }
 }
 
