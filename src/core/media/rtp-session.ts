@@ -73,6 +73,7 @@ export class RtpSession {
   private seq: number;
   private timestamp: number;
   private lastSendAt: Millis | null = null;
+  private dtmfBusyUntil: Millis = Number.NEGATIVE_INFINITY;
   private remote: Address | null;
   private learned = false;
   private remoteSsrc: number | null = null;
@@ -142,7 +143,7 @@ export class RtpSession {
 
   /** Encodes one frame (normally 160 samples = 20 ms). Null when there is nowhere to send. */
   sendFrame(pcm: Int16Array, now: Millis): SendDatagram | null {
-    if (!this.remote || !this.sending || pcm.length === 0) return null;
+    if (!this.remote || !this.sending || pcm.length === 0 || now < this.dtmfBusyUntil) return null;
     const marker = this.advanceClock(pcm.length, now);
     const data = this.packet(
       this.opts.codec.pt,
@@ -155,25 +156,29 @@ export class RtpSession {
   }
 
   /**
-   * Sends a digit as RFC 4733 events: every packet of the event with the same timestamp, at the
-   * times given. The caller should not send audio frames until the last one has gone (audio and
-   * events share the sequence space; the timestamp clock is advanced past the event).
+   * Sends a digit as RFC 4733 events: every packet of the event carries the same timestamp and is
+   * to be sent at its `at` time. Digits queue behind each other, and audio frames offered while
+   * an event is being sent are dropped (they would interleave with the event in the sequence and
+   * timestamp spaces).
    */
   sendDtmf(digit: string, now: Millis, durationMs = 100): ScheduledSend[] {
     const event = digitToEvent(digit);
     if (event === null || this.opts.dtmfPt === undefined || !this.remote || !this.sending) return [];
+    const start = Math.max(now, this.dtmfBusyUntil);
     const plan = planTelephoneEvent(event, { durationMs, clockRate: this.rate });
-    this.advanceClock(0, now);
+    this.advanceClock(Math.round((20 * this.rate) / 1000), start);
     const ts = this.timestamp;
     const out = plan.map((p) => ({
       type: 'send' as const,
-      at: now + p.offsetMs,
+      at: start + p.offsetMs,
       to: this.remote as Address,
       data: this.packet(this.opts.dtmfPt as number, p.payload, p.marker, ts),
     }));
     const last = plan.at(-1)?.offsetMs ?? 0;
+    // The event occupies the media clock from its start to its last packet plus one frame.
     this.timestamp = (ts + Math.round(((last + 20) * this.rate) / 1000)) >>> 0;
-    this.lastSendAt = now + last;
+    this.lastSendAt = start + last;
+    this.dtmfBusyUntil = start + last + 1;
     return out;
   }
 

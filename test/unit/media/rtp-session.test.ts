@@ -76,6 +76,27 @@ describe('RtpSession sending', () => {
     expect(decoded[0].m).toBe(true);
     expect(session(7, { dtmfPt: undefined }).sendDtmf('5', 0)).toEqual([]);
   });
+
+  it('DTMF continues the media clock, queues digits and holds audio back meanwhile', () => {
+    const s = session(8);
+    const tsOf = (data: Uint8Array) => {
+      const r = decodeRtp(data);
+      if (!r.ok) throw new Error('bad');
+      return r.packet.timestamp;
+    };
+    const a0 = s.sendFrame(new Int16Array(160), 0);
+    if (!a0) throw new Error('no frame');
+    const first = s.sendDtmf('1', 20);
+    const second = s.sendDtmf('2', 20); // pressed before the first finished: queued
+    expect(tsOf(first[0].data)).toBe((tsOf(a0.data) + 160) >>> 0); // starts at the next frame's time
+    expect(second[0].at).toBe(first.at(-1)!.at + 1);
+    expect(s.sendFrame(new Int16Array(160), 60)).toBeNull(); // held back during the event
+    const lastAt = second.at(-1)!.at;
+    const resumed = s.sendFrame(new Int16Array(160), lastAt + 20);
+    if (!resumed) throw new Error('no frame');
+    // Audio resumes after the event's span, with no timestamp overlap.
+    expect((tsOf(resumed.data) - tsOf(second[0].data)) >>> 0).toBe(140 * 8);
+  });
 });
 
 describe('RtpSession receiving', () => {
