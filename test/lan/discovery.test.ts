@@ -121,20 +121,22 @@ describe.skipIf(skip)('LAN discovery in network namespaces', () => {
     expectCleanExit(runs);
   });
 
-  it('ignores peers of another office name or another CA fingerprint', async () => {
+  it('ignores peers of another office name or CA fingerprint; a browse-only PC sees offices, unseen', async () => {
     const lab = newLab();
-    const hosts = lab.lan({ hosts: 4 });
+    const hosts = lab.lan({ hosts: 5 });
     const specs: PeerSpec[] = [
       { host: hosts[0], nodeId: nodeId(0) },
       { host: hosts[1], nodeId: nodeId(1) },
       { host: hosts[2], nodeId: nodeId(2), office: 'Globex' },
       // Same office name, other CA: a namesake office, not ours.
       { host: hosts[3], nodeId: nodeId(3), ca: 'de:ad:be:ef' },
+      // Not enrolled yet: sees every office named Acme, is seen by nobody.
+      { host: hosts[4], nodeId: nodeId(4), extraArgs: ['--browse-only'] },
     ];
     const runs = await runPeers(lab, specs, {
       durationMs: 15_000,
       doneWhen: (r) =>
-        r.spec.nodeId === nodeId(0) || r.spec.nodeId === nodeId(1) ? r.found.size >= 1 : true,
+        r.found.size >= ({ [nodeId(0)]: 1, [nodeId(1)]: 1, [nodeId(4)]: 3 }[r.spec.nodeId] ?? 0),
       // Long enough for several beacons and mDNS re-queries to have crossed every pair.
       minMs: 3000,
     });
@@ -143,6 +145,7 @@ describe.skipIf(skip)('LAN discovery in network namespaces', () => {
     expect([...runs[1].found.keys()]).toEqual([nodeId(0)]);
     expect(runs[2].found.size).toBe(0);
     expect(runs[3].found.size).toBe(0);
+    expect([...runs[4].found.keys()].sort()).toEqual([nodeId(0), nodeId(1), nodeId(3)]);
     expectCleanExit(runs);
   });
 

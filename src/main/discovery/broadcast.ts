@@ -21,7 +21,8 @@ export interface BeaconTiming {
 }
 
 export interface BeaconAgentOptions {
-  self: Announcement;
+  /** What to beacon; undefined = listen only. */
+  self?: Announcement;
   port: number;
   /** Only this interface's broadcast address is used (when `addresses` is not given). */
   interfaceAddress?: string;
@@ -56,12 +57,12 @@ export class BeaconAgent {
   private socket?: Socket;
   private timer?: NodeJS.Timeout;
   private startedAt = 0;
-  private readonly beacon: Buffer;
+  private readonly beacon?: Buffer;
   /** Send failures logged once per destination+code, not once per second. */
   private readonly loggedFailures = new Set<string>();
 
   constructor(private readonly opts: BeaconAgentOptions) {
-    this.beacon = encodeBeacon(opts.self);
+    this.beacon = opts.self && encodeBeacon(opts.self);
   }
 
   async start(): Promise<void> {
@@ -85,6 +86,7 @@ export class BeaconAgent {
   }
 
   private tick(): void {
+    if (!this.beacon) return; // listen-only
     this.sendAll();
     const { fastMs, fastForMs, intervalMs } = this.opts.timing;
     const delay = Date.now() - this.startedAt < fastForMs ? fastMs : intervalMs;
@@ -101,7 +103,7 @@ export class BeaconAgent {
   /** Sends our beacon to one address (a broadcast address, or a peer we just met: it learns of us now). */
   sendTo(address: string): void {
     const socket = this.socket;
-    if (!socket) return;
+    if (!socket || !this.beacon) return;
     socket.send(this.beacon, this.opts.port, address, (err) => {
       if (err) {
         const code = (err as NodeJS.ErrnoException).code ?? err.message;
@@ -124,7 +126,7 @@ export class BeaconAgent {
       this.opts.log.debug('beacon dropped', { from: rinfo.address, error: r.error, detail: r.detail });
       return;
     }
-    if (r.beacon.nodeId === this.opts.self.nodeId) return; // our own, looped back
+    if (r.beacon.nodeId === this.opts.self?.nodeId) return; // our own, looped back
     this.opts.onBeacon(r.beacon, rinfo.address);
   }
 

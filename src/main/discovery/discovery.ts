@@ -20,8 +20,13 @@ export interface FoundPeer extends Announcement {
 }
 
 export interface DiscoveryOptions {
-  /** What we advertise; also our office filter (office name + CA fingerprint). */
-  self: Announcement;
+  /**
+   * What we advertise; also our office filter (office name + CA fingerprint). Omit it to browse
+   * without advertising (a PC not enrolled yet, looking for an office), and give `accept`.
+   */
+  self?: Announcement;
+  /** Which announcements count; default: the same office name and CA fingerprint as `self`. */
+  accept?: (a: Announcement) => boolean;
   /** Restrict mDNS and beacons to the interface with this IPv4 address. */
   interfaceAddress?: string;
   /** Default true. */
@@ -67,8 +72,15 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   private beaconAgent?: BeaconAgent;
   private running = false;
 
+  private readonly accept: (a: Announcement) => boolean;
+
   constructor(private readonly opts: DiscoveryOptions) {
     super();
+    const self = opts.self;
+    if (opts.accept) this.accept = opts.accept;
+    else if (self) this.accept = (a) => sameOffice(a, self);
+    // A programming error, not input: without an office or a predicate everything would match.
+    else throw new TypeError('Discovery needs `self` or `accept`');
     this.log = opts.logger ?? createLogger({ component: 'discovery' });
   }
 
@@ -116,8 +128,9 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       }
     }
     this.log.info('discovery started', {
-      nodeId: self.nodeId,
-      office: self.office,
+      nodeId: self?.nodeId,
+      office: self?.office,
+      advertising: !!self,
       mdns: !!this.mdnsAgent,
       broadcast: !!this.beaconAgent,
     });
@@ -134,10 +147,9 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     via: DiscoveryVia,
   ): 'new' | 'changed' | 'known' | 'ignored' {
     if (!this.running) return 'ignored';
-    const self = this.opts.self;
-    if (a.nodeId === self.nodeId) return 'ignored';
-    if (!sameOffice(a, self)) {
-      this.log.debug('peer of another office ignored', {
+    if (a.nodeId === this.opts.self?.nodeId) return 'ignored';
+    if (!this.accept(a)) {
+      this.log.debug('peer not accepted (another office?)', {
         via,
         nodeId: a.nodeId,
         office: a.office,

@@ -18,7 +18,8 @@ export interface MdnsSighting {
 }
 
 export interface MdnsAgentOptions {
-  self: Announcement;
+  /** What to publish; undefined = browse only. */
+  self?: Announcement;
   interfaceAddress?: string;
   log: Logger;
   onSighting: (s: MdnsSighting) => void;
@@ -65,7 +66,19 @@ export class MdnsAgent {
       log.warn('mdns send failed', { err: err instanceof Error ? err : String(err) }),
     );
     this.guardSocket(log);
-    this.service = this.bonjour.publish({
+    if (self) this.publish(this.bonjour, self);
+    this.browser = this.bonjour.find({ type: SERVICE_TYPE, protocol: 'tcp' });
+    const seen = (s: Service) => this.onService(s);
+    this.browser.on('up', seen);
+    this.browser.on('txt-update', seen);
+    this.browser.on('srv-update', seen);
+    for (const at of this.opts.requeryScheduleMs) this.timers.push(setTimeout(() => this.requery(), at));
+    this.timers.push(setInterval(() => this.requery(), this.opts.refreshMs));
+    log.debug('mdns started', { interfaceAddress });
+  }
+
+  private publish(bonjour: Bonjour, self: Announcement): void {
+    this.service = bonjour.publish({
       name: instanceName(self.nodeId),
       type: SERVICE_TYPE,
       protocol: 'tcp',
@@ -77,15 +90,9 @@ export class MdnsAgent {
       // collision means the same peer twice, which probing would not fix anyway.
       probe: false,
     });
-    this.service.on('error', (err: unknown) => log.warn('mdns publish failed', { err: String(err) }));
-    this.browser = this.bonjour.find({ type: SERVICE_TYPE, protocol: 'tcp' });
-    const seen = (s: Service) => this.onService(s);
-    this.browser.on('up', seen);
-    this.browser.on('txt-update', seen);
-    this.browser.on('srv-update', seen);
-    for (const at of this.opts.requeryScheduleMs) this.timers.push(setTimeout(() => this.requery(), at));
-    this.timers.push(setInterval(() => this.requery(), this.opts.refreshMs));
-    log.debug('mdns started', { interfaceAddress });
+    this.service.on('error', (err: unknown) =>
+      this.opts.log.warn('mdns publish failed', { err: String(err) }),
+    );
   }
 
   private guardSocket(log: Logger): void {

@@ -4,7 +4,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Announcement } from '../../../src/main/discovery/announcement.ts';
 import { decodeBeacon, encodeBeacon } from '../../../src/main/discovery/beacon.ts';
-import { Discovery, type FoundPeer } from '../../../src/main/discovery/discovery.ts';
+import { Discovery, type DiscoveryOptions, type FoundPeer } from '../../../src/main/discovery/discovery.ts';
 import type { LogFields, Logger } from '../../../src/main/log.ts';
 
 interface Line {
@@ -52,11 +52,11 @@ afterEach(async () => {
   for (const c of cleanup.splice(0)) await c();
 });
 
-async function setup() {
+async function setup(opts: Partial<DiscoveryOptions> = { self }) {
   const port = await freePort();
   const lines: Line[] = [];
   const discovery = new Discovery({
-    self,
+    ...opts,
     mdns: false,
     beaconPort: port,
     // Our own beacons come straight back to us: they must be ignored.
@@ -96,7 +96,7 @@ describe('Discovery beacons', () => {
       ['debug', 'bad-magic', '127.0.0.1'],
       ['debug', 'bad-json', '127.0.0.1'],
     ]);
-    expect(lines.filter((l) => l.msg === 'peer of another office ignored')).toHaveLength(2);
+    expect(lines.filter((l) => l.msg === 'peer not accepted (another office?)')).toHaveLength(2);
     // Our own beacons were looped back to us all along, and never reported.
     expect(found.some((p) => p.nodeId === self.nodeId)).toBe(false);
   });
@@ -129,6 +129,31 @@ describe('Discovery beacons', () => {
     await send(beacon);
     await settle();
     expect(answers.map((a) => decodeBeacon(a))).toEqual([{ ok: true, beacon: self }]);
+  });
+
+  it('browses without advertising for a PC not enrolled yet: its own predicate, no beacons sent', async () => {
+    const { port, found, send } = await setup({ accept: (a) => a.office === 'Acme' });
+    const listener = createSocket({ type: 'udp4', reuseAddr: true });
+    await new Promise<void>((r) => listener.bind(port, '127.0.0.2', () => r()));
+    cleanup.push(() => new Promise<void>((r) => listener.close(() => r())));
+    const heard: Buffer[] = [];
+    listener.on('message', (m) => heard.push(m));
+    await send(encodeBeacon(peer));
+    await send(encodeBeacon({ ...peer, nodeId: 'dd'.repeat(16), caFingerprint: 'EE:FF' }));
+    await send(encodeBeacon({ ...peer, nodeId: 'ee'.repeat(16), office: 'Globex' }));
+    // Peers beacon from their beacon port; answers would go there.
+    await new Promise<void>((resolve, reject) =>
+      listener.send(encodeBeacon({ ...peer, nodeId: '11'.repeat(16) }), port, '127.0.0.1', (e) =>
+        e ? reject(e) : resolve(),
+      ),
+    );
+    await settle();
+    expect(found.map((p) => p.nodeId).sort()).toEqual(['11'.repeat(16), 'bb'.repeat(16), 'dd'.repeat(16)]);
+    expect(heard).toEqual([]);
+  });
+
+  it('refuses to start with neither an office to match nor a predicate', () => {
+    expect(() => new Discovery({ mdns: false })).toThrow(TypeError);
   });
 
   it('stop() closes the socket: the port is free again and nothing more is reported', async () => {
