@@ -80,7 +80,11 @@ export function parseAuthHeader(input: string): AuthParseResult {
       if (!closed) return fail('unterminated-quote', `unterminated quoted value for ${name}`);
       value = out;
     } else {
-      value = readToken();
+      // Lenient: unquoted values run to the next comma or space, so sloppy servers that leave
+      // base64 nonces ("abc/d+e==") unquoted still parse.
+      const start = i;
+      while (i < s.length && s[i] !== ',' && s[i] !== ' ' && s[i] !== '\t' && s[i] !== '"') i++;
+      value = s.slice(start, i);
       if (!value) return fail('bad-param', `empty value for ${name}`);
     }
     if (name in params) return fail('duplicate-param', `duplicate parameter ${name}`);

@@ -29,6 +29,11 @@ describe('auth header parsing', () => {
     expect(r.value.params).toEqual({ realm: 'a, b', nonce: 'x"y', algorithm: 'MD5', qop: 'auth,auth-int' });
   });
 
+  it('accepts unquoted base64 values from sloppy servers', () => {
+    const r = parseAuthHeader('Digest realm=x, nonce=ab/c+d==, algorithm=MD5');
+    expect(r.ok && r.value.params.nonce).toBe('ab/c+d==');
+  });
+
   it('returns typed errors', () => {
     const cases: Array<[string, string]> = [
       ['', 'empty'],
