@@ -67,7 +67,7 @@ describe('user agent: requests other than calls', () => {
     expect(answerTo(makeRequest('FROB')).map((r) => r.status)).toEqual([501]);
   });
 
-  it('answers 420 to an unsupported Require and 415 to an INVITE body it cannot read', () => {
+  it('answers 420 to an unsupported Require, 415 to an unreadable INVITE body, 416 to other URI schemes', () => {
     const req = makeRequest('OPTIONS');
     req.headers.push({ name: 'Require', value: '100rel' });
     const r420 = answerTo(req);
@@ -77,6 +77,9 @@ describe('user agent: requests other than calls', () => {
     inv.body = textBody('hello');
     inv.headers.push({ name: 'Content-Type', value: 'text/plain' });
     expect(answerTo(inv).map((r) => r.status)).toEqual([415]);
+    const mailto = makeRequest('OPTIONS');
+    mailto.uri = { ...mailto.uri, scheme: 'mailto' };
+    expect(answerTo(mailto).map((r) => r.status)).toEqual([416]);
   });
 
   it('hands app methods outside dialogs to the app, which decides the response', () => {

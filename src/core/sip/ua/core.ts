@@ -429,6 +429,10 @@ export class UserAgentCore {
       this.onCancel(txId, req, cancels, now);
       return;
     }
+    if (req.uri.scheme !== 'sip' && req.uri.scheme !== 'sips') {
+      reject(416); // 8.2.2.1
+      return;
+    }
     const require = getHeader(req, 'Require');
     if (require !== undefined) {
       // We support no extensions (8.2.2.3).
