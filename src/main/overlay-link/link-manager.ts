@@ -34,6 +34,8 @@ export interface LinkManagerOptions {
   maxQueuedBytes?: number;
   /** TCP connect + TLS handshake + link preface must complete within this (default 5000 ms). */
   connectTimeoutMs?: number;
+  /** Inbound TCP connections (links and handshakes in progress) beyond which new ones are dropped. */
+  maxConnections?: number;
   log?: Logger;
 }
 
@@ -48,6 +50,7 @@ export interface LinkUpEvent {
 }
 export interface FrameEvent {
   nodeId: string;
+  /** May be a view into a larger receive buffer: copy it to keep it for long. */
   bytes: Uint8Array;
 }
 export interface LinkDownEvent {
@@ -151,6 +154,13 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
       handshakeTimeout: this.connectTimeoutMs,
     });
     this.server = server;
+    server.maxConnections = this.opts.maxConnections ?? 1024;
+    server.on('drop', (d) =>
+      this.log.warn('overlay link: connection limit reached, dropping', {
+        address: `${d?.remoteAddress}:${d?.remotePort}`,
+        limit: server.maxConnections,
+      }),
+    );
     server.on('connection', (socket: Socket) => {
       this.track(socket);
       // After a failed handshake the socket is already destroyed when 'tlsClientError' fires and
@@ -166,6 +176,8 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
       // without an alert: the only trace of the real reason is authorizationError.
       const why = socket.authorizationError;
       this.refuse('server', address, why ? `client certificate refused: ${why}` : describeError(err));
+      // Not every TLS error tears the socket down by itself (a handshake timeout does not).
+      socket.destroy();
     });
     return new Promise((resolve, reject) => {
       server.once('error', reject);

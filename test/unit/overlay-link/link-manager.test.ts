@@ -214,6 +214,30 @@ describe('LinkManager: refusals', () => {
     socket.destroy();
   });
 
+  it('refuses a connection that never completes its handshake, after the timeout', async () => {
+    const good = await peer(alice, ca, { connectTimeoutMs: 300 });
+    const refused = next(good, 'refused');
+    const idle = net.connect(good.mgr.port, '127.0.0.1');
+    idle.on('error', () => {});
+    const closed = new Promise<void>((resolve) => idle.on('close', () => resolve()));
+    const r = await refused;
+    expect(r.side).toBe('server');
+    expect(r.reason).toMatch(/timeout/i);
+    expect(r.address).toBe(`127.0.0.1:${idle.localPort}`);
+    await closed;
+  });
+
+  it('drops inbound connections beyond the connection limit, with a warning', async () => {
+    const good = await peer(alice, ca, { maxConnections: 1 });
+    const first = net.connect(good.mgr.port, '127.0.0.1');
+    await new Promise((resolve) => first.once('connect', resolve));
+    const second = net.connect(good.mgr.port, '127.0.0.1');
+    second.on('error', () => {});
+    await new Promise<void>((resolve) => second.on('close', () => resolve()));
+    expect(warned(good, 'overlay link: connection limit reached, dropping')).toHaveLength(1);
+    first.destroy();
+  });
+
   it('refuses a peer that is not the expected Node-ID', async () => {
     const a = await peer(alice);
     const b = await peer(bob);
