@@ -1,12 +1,16 @@
 // Via (RFC 3261 section 20.42): `SIP / 2.0 / UDP host[:port] *(;param)`, comma lists, LWS anywhere
 // the grammar allows it (around "/", ":" ";" "=" ","), IPv6 references in sent-by.
 
-import { HOST_CHARS, parseGenericParams, scan, serializeParams, skipWs, TOKEN } from './grammar.ts';
+import {
+  HOST_CHARS,
+  isIpv6Char,
+  parseGenericParams,
+  scan,
+  serializeParams,
+  skipWs,
+  TOKEN,
+} from './grammar.ts';
 import type { Params, Via } from './message.ts';
-
-function isIpv6Char(c: number): boolean {
-  return (c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46;
-}
 
 /** Parses a Via header value (one or more comma-separated via-parms) and appends to `out`. */
 export function parseViaInto(s: string, out: Via[]): boolean {

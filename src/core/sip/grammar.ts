@@ -32,6 +32,11 @@ export const HOST_CHARS = table('-._');
 /** Characters of a header parameter value: token plus what host and IPv6 values need. */
 export const GEN_VALUE_CHARS = table("-.!%*_+`'~:[]");
 
+/** Characters of an IPv6 reference between the brackets (hex digits, ":" and "." for IPv4 tails). */
+export function isIpv6Char(c: number): boolean {
+  return (c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46;
+}
+
 export function isIn(t: Uint8Array, c: number): boolean {
   return c < 128 && t[c] === 1;
 }

@@ -204,12 +204,7 @@ function parseHead(h: string, rest: Uint8Array, _datagram: boolean): ParseResult
 function parseStartLine(h: string, end: number, d: Draft): ParseResult | null {
   const sp1 = h.indexOf(' ', 0);
   if (sp1 <= 0 || sp1 >= end) return fail('start-line', 'malformed start line');
-  if (
-    sp1 >= 4 &&
-    h.charCodeAt(0) === 83 &&
-    h.charCodeAt(3) === 47 &&
-    h.slice(0, 4).toUpperCase() === 'SIP/'
-  ) {
+  if (sp1 >= 4 && h.charCodeAt(3) === 47 && h.slice(0, 4).toUpperCase() === 'SIP/') {
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
     d.type = 'response';
     const vErr = checkVersion(h, 0, sp1, d);
@@ -327,6 +322,7 @@ function addHeader(d: Draft, rawName: string, value: string): ParseResult | null
       return null;
     }
     case 'max-forwards': {
+      if (d.type === 'response') break; // meaningless in a response: keep it raw
       if (d.maxForwards !== null) return fail('header', 'more than one Max-Forwards', d);
       const mf = parseUint31(value);
       if (mf < 0 || mf > 255) return fail('header', 'malformed Max-Forwards', d);

@@ -6,6 +6,7 @@ import {
   escapeChars,
   HNV_CHARS,
   HOST_CHARS,
+  isIpv6Char,
   PARAM_CHARS,
   PASSWORD_CHARS,
   scan,
@@ -39,10 +40,6 @@ function parsePort(s: string, i: number, end: number): number {
     port = port * 10 + (c - 48);
   }
   return port <= 65535 ? port : -1;
-}
-
-function isIpv6Char(c: number): boolean {
-  return (c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46;
 }
 
 /**
@@ -131,8 +128,10 @@ export function parseUriRange(s: string, start: number, end: number): SipUri | n
 function parseSipUri(scheme: string, s: string, i: number, end: number): SipUri | null {
   let user: string | null = null;
   let password: string | null = null;
-  const at = s.indexOf('@', i);
-  if (at >= 0 && at < end) {
+  // Bounded scans (not indexOf): URIs are parsed inside longer strings, e.g. Contact lists.
+  let at = i;
+  while (at < end && s.charCodeAt(at) !== 64) at++;
+  if (at < end) {
     let colon = -1;
     for (let j = i; j < at; j++) {
       if (s.charCodeAt(j) === 58) {
@@ -150,9 +149,9 @@ function parseSipUri(scheme: string, s: string, i: number, end: number): SipUri 
   }
   let host: string;
   if (i < end && s.charCodeAt(i) === 91) {
-    const close = s.indexOf(']', i);
-    if (close < 0 || close >= end || close === i + 1) return null;
-    for (let j = i + 1; j < close; j++) if (!isIpv6Char(s.charCodeAt(j))) return null;
+    let close = i + 1;
+    while (close < end && isIpv6Char(s.charCodeAt(close))) close++;
+    if (close >= end || s.charCodeAt(close) !== 93 || close === i + 1) return null;
     host = s.slice(i, close + 1).toLowerCase();
     i = close + 1;
   } else {
