@@ -22,3 +22,24 @@ export function officeConfigResourceName(office: string): string {
 export function voicemailChunkResourceName(owner: string, entryId: string, index: number): string {
   return `${owner}/vm/${entryId}/${index}`;
 }
+
+/**
+ * Voicemail entry ids start with the depositor's Node-ID: a depositor can then only ever write
+ * its own entries, whatever a replica already holds, so replicas decide DEPOSIT writes alike in
+ * any arrival order (no dependence on the existing value).
+ */
+export function depositEntryId(depositorNodeId: string, unique: string): string {
+  return `${depositorNodeId}-${unique}`;
+}
+
+/** The Node-ID an entry id was made for (see depositEntryId), or undefined. */
+export function depositorOfEntryId(entryId: string): string | undefined {
+  const m = /^([0-9a-f]{32})-./.exec(entryId);
+  return m ? m[1] : undefined;
+}
+
+/** The entry id inside a chunk resource name "owner/vm/<entry>/<index>", or undefined. */
+export function entryIdOfChunkResource(name: string): string | undefined {
+  const parts = name.split('/');
+  return parts.length === 4 && parts[1] === 'vm' ? parts[2] : undefined;
+}

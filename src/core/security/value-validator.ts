@@ -3,7 +3,11 @@
 
 import { resourceIdFromName } from '../records/ids.ts';
 import { KINDS, type KindSpec, keyFitsModel, kindSpec } from '../records/kinds.ts';
-import { ownerOfResourceName } from '../records/resource-names.ts';
+import {
+  depositorOfEntryId,
+  entryIdOfChunkResource,
+  ownerOfResourceName,
+} from '../records/resource-names.ts';
 import type { KindName, StoredValue, ValueValidator } from '../records/types.ts';
 import { CertificateVerifier } from './certificate-verifier.ts';
 import type { CertificateIdentity } from './certificates.ts';
@@ -38,7 +42,7 @@ export class OfficeValueValidator implements ValueValidator {
   }
 
   validate(v: StoredValue, now: number, existing?: StoredValue): ValidationResult {
-    const spec = kindSpec(v.kind) && this.kinds[v.kind];
+    const spec = kindSpec(v.kind) ? this.kinds[v.kind] : undefined;
     if (!spec) return refuse('invalid', `unknown kind ${String(v.kind)}`);
     const shape = this.checkShape(v, spec, now);
     if (shape) return shape;
@@ -130,6 +134,14 @@ export class OfficeValueValidator implements ValueValidator {
       case 'DEPOSIT': {
         if (owner === id.user) return null; // the owner may add, replace and delete anything
         if (!v.exists) return refuse('forbidden', `only ${owner} may delete ${v.kind} entries (DEPOSIT)`);
+        const entry = spec.model === 'single' ? entryIdOfChunkResource(v.resourceName) : v.key;
+        if (entry === undefined || depositorOfEntryId(entry) !== id.nodeId) {
+          return refuse(
+            'forbidden',
+            `${id.user} may only deposit entries whose id starts with its Node-ID (DEPOSIT)`,
+          );
+        }
+        // Below: only misbehaving depositors are caught, and only where the replica holds the entry.
         if (existing?.exists && existing.signer.nodeId !== id.nodeId) {
           return refuse(
             'forbidden',

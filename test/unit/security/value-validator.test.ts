@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeJson } from '../../../src/core/records/kinds.ts';
+import { depositEntryId, voicemailChunkResourceName } from '../../../src/core/records/resource-names.ts';
 import type { StoredValue } from '../../../src/core/records/types.ts';
 import {
   forgeSignatureProvider,
@@ -25,11 +26,16 @@ const registration = (signerNode = alice.nodeId) =>
     lifetime: 3600_000,
   });
 
-const voicemail = (by: typeof alice, id: string, over: { exists?: boolean; storageTime?: number } = {}) =>
+/** A VOICEMAIL entry written by `by`; its id is made for `depositor` (default: the writer). */
+const voicemail = (
+  by: typeof alice,
+  id: string,
+  over: { exists?: boolean; storageTime?: number; depositor?: typeof alice } = {},
+) =>
   by.signer.sign({
     resourceName: '101@office',
     kind: 'VOICEMAIL',
-    key: id,
+    key: depositEntryId((over.depositor ?? by).nodeId, id),
     value: encodeJson({
       id,
       from: by.user,
@@ -162,31 +168,48 @@ describe('OfficeValueValidator', () => {
       });
     });
 
-    it("refuses a non-owner replacing someone else's entry", () => {
-      const existing = voicemail(admin, 'm1');
-      expect(validator.validate(voicemail(bob, 'm1', { storageTime: NOW + 1 }), NOW, existing)).toMatchObject(
-        {
-          code: 'forbidden',
-          reason: /may not replace .* written by 100@office/,
-        },
-      );
+    it('refuses a non-owner writing an entry id made for someone else, held or not', () => {
+      const v = voicemail(bob, 'm1', { depositor: admin });
+      expect(validator.validate(v, NOW)).toMatchObject({
+        code: 'forbidden',
+        reason: /starts with its Node-ID/,
+      });
+      expect(validator.validate(v, NOW, voicemail(admin, 'm1'))).toMatchObject({ code: 'forbidden' });
     });
 
-    it('refuses a non-owner restoring an entry the owner deleted', () => {
-      const deleted = voicemail(alice, 'm1', { exists: false });
-      expect(validator.validate(voicemail(bob, 'm1', { storageTime: NOW + 1 }), NOW, deleted)).toMatchObject({
+    it('refuses a depositor overwriting its entry after the owner marked it (store-side, with existing)', () => {
+      const marked = voicemail(alice, 'm1', { depositor: bob });
+      const rewrite = voicemail(bob, 'm1', { storageTime: NOW + 1 });
+      expect(validator.validate(rewrite, NOW)).toEqual({ ok: true }); // a fetching peer cannot tell
+      expect(validator.validate(rewrite, NOW, marked)).toMatchObject({
+        code: 'forbidden',
+        reason: /may not replace .* written by 101@office/,
+      });
+    });
+
+    it('checks chunk resources by the entry id in their name', () => {
+      const chunk = (by: typeof alice, entry: string) =>
+        by.signer.sign({
+          resourceName: voicemailChunkResourceName('101@office', entry, 0),
+          kind: 'VOICEMAIL-CHUNK',
+          value: new Uint8Array(1000),
+          storageTime: NOW,
+          lifetime: 60_000,
+        });
+      expect(validator.validate(chunk(bob, depositEntryId(bob.nodeId, 'm1')), NOW)).toEqual({ ok: true });
+      expect(validator.validate(chunk(bob, depositEntryId(admin.nodeId, 'm1')), NOW)).toMatchObject({
         code: 'forbidden',
       });
+      expect(validator.validate(chunk(alice, 'anything'), NOW)).toEqual({ ok: true });
     });
 
     it('lets the owner delete and mark entries written by others', () => {
       const existing = voicemail(bob, 'm1');
-      expect(
-        validator.validate(voicemail(alice, 'm1', { exists: false, storageTime: NOW + 1 }), NOW, existing),
-      ).toEqual({ ok: true });
-      expect(validator.validate(voicemail(alice, 'm1', { storageTime: NOW + 1 }), NOW, existing)).toEqual({
-        ok: true,
-      });
+      const del = voicemail(alice, 'm1', { exists: false, storageTime: NOW + 1, depositor: bob });
+      expect(del.key).toBe(existing.key);
+      expect(validator.validate(del, NOW, existing)).toEqual({ ok: true });
+      const mark = voicemail(alice, 'm1', { storageTime: NOW + 1, depositor: bob });
+      expect(validator.validate(mark, NOW, existing)).toEqual({ ok: true });
     });
   });
 
