@@ -143,7 +143,10 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     return this.boundPort;
   }
 
+  /** Listens; resolves with the bound port. A manager starts once: stop() is final. */
   start(): Promise<number> {
+    if (this.server || this.stopped)
+      return Promise.reject(new Error('LinkManager already started or stopped'));
     const server = tls.createServer({
       key: this.opts.keyPem,
       cert: this.opts.certPem,

@@ -310,6 +310,25 @@ describe('LinkManager: limits', () => {
     socket.destroy();
   });
 
+  it('reports a dial to a closed port as link-down, not as a refusal', async () => {
+    const a = await peer(alice);
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+    const closedPort = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    a.mgr.setAddress(bob.nodeId, '127.0.0.1', closedPort);
+    let refusals = 0;
+    a.mgr.on('refused', () => refusals++);
+    const down = next(a, 'link-down');
+    expect(a.mgr.send(bob.nodeId, new Uint8Array([1])).ok).toBe(true);
+    const d = await down;
+    expect(d).toMatchObject({ nodeId: bob.nodeId, wasUp: false });
+    expect(d.reason).toContain('ECONNREFUSED');
+    expect(refusals).toBe(0);
+    expect(warned(a, 'overlay dial failed')[0].fields).toMatchObject({ peer: bob.nodeId, dropped: 1 });
+    await expect(a.mgr.start()).rejects.toThrow(/already started/);
+  });
+
   it('reports no-address for a peer it cannot dial, and self for itself', async () => {
     const a = await peer(alice);
     expect(a.mgr.send(carol.nodeId, new Uint8Array(1))).toEqual({ ok: false, error: 'no-address' });
