@@ -74,11 +74,14 @@ export class BeaconAgent {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       socket.once('error', onError);
+      // stop() while binding: settle instead of hanging start().
+      socket.once('close', () => reject(new Error('beacon socket closed while binding')));
       socket.bind(port, '0.0.0.0', () => {
         socket.off('error', onError);
         resolve();
       });
     });
+    if (this.socket !== socket) return;
     socket.setBroadcast(true);
     this.startedAt = Date.now();
     this.tick();

@@ -49,6 +49,12 @@ export interface DiscoveryEvents {
   peer: [FoundPeer];
 }
 
+/**
+ * Offices have up to hundreds of peers; anyone on the LAN can forge announcements with fresh
+ * Node-IDs, so the table of found peers is bounded (verification happens when the caller connects).
+ */
+export const MAX_FOUND_PEERS = 2048;
+
 const DEFAULT_TIMING: BeaconTiming = { fastMs: 200, fastForMs: 2000, intervalMs: 1000 };
 const DEFAULT_REQUERY_MS = [150, 400, 900, 2000];
 const DEFAULT_REFRESH_MS = 5000;
@@ -71,6 +77,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   private mdnsAgent?: MdnsAgent;
   private beaconAgent?: BeaconAgent;
   private running = false;
+  private warnedFull = false;
 
   private readonly accept: (a: Announcement) => boolean;
 
@@ -111,7 +118,11 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
         onBeacon: (b, from) => {
           // The first beacon of an office peer gets a unicast answer: it learns of us right away
           // rather than at our next beacon (up to a second away), even if we knew it from mDNS.
-          if (this.onSighting(b, [from], 'broadcast') !== 'ignored' && !this.answered.has(b.nodeId)) {
+          if (
+            this.onSighting(b, [from], 'broadcast') !== 'ignored' &&
+            !this.answered.has(b.nodeId) &&
+            this.answered.size < MAX_FOUND_PEERS
+          ) {
             this.answered.add(b.nodeId);
             agent.sendTo(from);
           }
@@ -120,9 +131,11 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       this.beaconAgent = agent;
       try {
         await agent.start();
+        if (!this.running) await agent.stop(); // stop() came while binding
       } catch (err) {
         // mDNS may still work; a peer without discovery still joins by --peer or the peer cache.
-        this.log.warn('beacon socket could not bind; broadcast discovery off', { err: err as Error });
+        if (this.running)
+          this.log.warn('beacon socket could not bind; broadcast discovery off', { err: err as Error });
         this.beaconAgent = undefined;
         await agent.stop();
       }
@@ -148,7 +161,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   ): 'new' | 'changed' | 'known' | 'ignored' {
     if (!this.running) return 'ignored';
     if (a.nodeId === this.opts.self?.nodeId) return 'ignored';
-    if (!this.accept(a)) {
+    if (!this.accepts(a)) {
       this.log.debug('peer not accepted (another office?)', {
         via,
         nodeId: a.nodeId,
@@ -158,6 +171,12 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       return 'ignored';
     }
     const prev = this.found.get(a.nodeId);
+    if (!prev && this.found.size >= MAX_FOUND_PEERS) {
+      if (!this.warnedFull)
+        this.log.warn('too many peers announced; ignoring new ones', { max: MAX_FOUND_PEERS, via });
+      this.warnedFull = true;
+      return 'ignored';
+    }
     // Candidates accumulate across both mechanisms while the peer keeps its ports; a changed port
     // means it restarted, and old addresses may be stale.
     const keep = prev && prev.port === a.port && prev.sipPort === a.sipPort ? prev.candidates : [];
@@ -170,8 +189,22 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     if (prev && sameEndpoint(prev, peer)) return 'known';
     this.found.set(a.nodeId, peer);
     this.log.info(prev ? 'peer changed' : 'peer found', { via, nodeId: a.nodeId, candidates, port: a.port });
-    this.emit('peer', peer);
+    try {
+      this.emit('peer', peer);
+    } catch (err) {
+      // A throwing listener must not take the socket handler (and the process) down with it.
+      this.log.error('discovery peer listener threw', { err: err instanceof Error ? err : String(err) });
+    }
     return prev ? 'changed' : 'new';
+  }
+
+  private accepts(a: Announcement): boolean {
+    try {
+      return this.accept(a);
+    } catch (err) {
+      this.log.error('discovery accept predicate threw', { err: err instanceof Error ? err : String(err) });
+      return false;
+    }
   }
 
   /** Unpublishes (mDNS goodbye) and closes every socket and timer. */

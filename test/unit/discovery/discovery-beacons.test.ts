@@ -156,6 +156,34 @@ describe('Discovery beacons', () => {
     expect(() => new Discovery({ mdns: false })).toThrow(TypeError);
   });
 
+  it('a throwing peer listener is logged, not fatal; later peers are still reported', async () => {
+    const { discovery, found, lines, send } = await setup();
+    discovery.prependListener('peer', (p) => {
+      if (p.nodeId === peer.nodeId) throw new Error('listener bug');
+    });
+    await send(encodeBeacon(peer));
+    await send(encodeBeacon({ ...peer, nodeId: 'cd'.repeat(16) }));
+    await settle();
+    expect(lines.filter((l) => l.level === 'error').map((l) => l.msg)).toEqual([
+      'discovery peer listener threw',
+    ]);
+    expect(found.map((p) => p.nodeId)).toEqual(['cd'.repeat(16)]);
+  });
+
+  it('stop() right after start() settles both and leaves the port free', async () => {
+    const port = await freePort();
+    const d = new Discovery({ self, mdns: false, beaconPort: port, beaconAddresses: ['127.0.0.1'] });
+    const started = d.start();
+    await d.stop();
+    await started;
+    const probe = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.bind(port, '127.0.0.1', () => resolve());
+    });
+    await new Promise<void>((r) => probe.close(() => r()));
+  });
+
   it('stop() closes the socket: the port is free again and nothing more is reported', async () => {
     const { discovery, found, send } = await setup();
     await discovery.stop();
