@@ -76,6 +76,14 @@ describe('peerpbx run', () => {
     expect(statusOf(await tcpExchange(peer.port, mismatch))).toBe(400);
   });
 
+  it('a request of another SIP version gets 505', async () => {
+    const [res] = await udpExchange(
+      peer.port,
+      request('OPTIONS', 'x', peer.port).replace(' SIP/2.0\r\n', ' SIP/7.0\r\n'),
+    );
+    expect(statusOf(res)).toBe(505);
+  });
+
   it('unknown and unsupported methods get 501 and 405 with Allow', async () => {
     const [r501] = await udpExchange(peer.port, request('FROB', 'x', peer.port));
     expect(statusOf(r501)).toBe(501);

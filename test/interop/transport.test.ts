@@ -110,7 +110,7 @@ describe('SipTransports', () => {
     await until(() => inbox.length === 2);
     expect(inbox[0].connectionId).toBeDefined();
     expect(inbox[0].from.port).toBe(c.localPort);
-    t.send(inbox[0].from, enc.encode('SIP/2.0 200 OK\r\n\r\n'), inbox[0].connectionId);
+    t.send(inbox[0].from, enc.encode('SIP/2.0 200 OK\r\n\r\n'), { connectionId: inbox[0].connectionId });
     await until(() => got.length > 0);
     expect(Buffer.concat(got).toString()).toBe('SIP/2.0 200 OK\r\n\r\n');
     const closed = new Promise((r) => c.once('close', r));
@@ -150,5 +150,37 @@ describe('SipTransports', () => {
     await until(() => t.tcp.connectionCount === 1);
     await new Promise((r) => c.once('close', r));
     await until(() => t.tcp.connectionCount === 0);
+  });
+
+  it('TCP: reports an undeliverable message when the connect is refused', async () => {
+    const { t } = await start();
+    const closedPort = await (async () => {
+      const probe = await start();
+      const p = probe.t.port;
+      await probe.t.close();
+      return p;
+    })();
+    const err = await new Promise<Error>((resolve) =>
+      t.send({ transport: 'TCP', host: '127.0.0.1', port: closedPort }, enc.encode(msg('x')), {
+        onError: resolve,
+      }),
+    );
+    expect(err.message).toMatch(/ECONNREFUSED/);
+    await until(() => t.tcp.connectionCount === 0);
+  });
+
+  it('TCP: a response whose connection closed goes to the fallback (Via sent-by) address', async () => {
+    const a = await start();
+    const b = await start();
+    // a connects to b; b learns a's ephemeral port; the connection then closes.
+    a.t.send(b.t.local('TCP'), enc.encode(msg('1')));
+    await until(() => b.inbox.length === 1);
+    const ephemeral = b.inbox[0].from;
+    await a.t.tcp.close();
+    await until(() => b.t.tcp.connectionCount === 0);
+    const a2 = await start();
+    b.t.send(ephemeral, enc.encode(msg('2')), { fallback: a2.t.local('TCP') });
+    await until(() => a2.inbox.length === 1);
+    expect(dec.decode(a2.inbox[0].data)).toBe(msg('2'));
   });
 });

@@ -17,19 +17,21 @@ import {
 } from '../../core/sip/transaction/layer.ts';
 import { responseAddress } from '../../core/sip/transaction/matching.ts';
 import { createLogger, type Logger } from '../log.ts';
-import type { InboundMessage } from '../transport/types.ts';
+import type { InboundMessage, SendOptions } from '../transport/types.ts';
 import { stampVia } from './received.ts';
 import { WarningBudget } from './warning-budget.ts';
 
 /** Where the host writes bytes: SipTransports in production, anything in tests. */
 export interface Sender {
-  send(to: Address, data: Uint8Array, connectionId?: string): void;
+  send(to: Address, data: Uint8Array, opts?: SendOptions): void;
 }
 
 /** What a sans-IO SIP machine (TransactionLayer, UserAgentCore) offers its host. */
 export interface SansIoMachine<E> {
   receive(msg: SipMessage, from: Address, now: Millis): void;
   timerFired(id: string, now: Millis): void;
+  /** A transmission of this transaction could not be delivered (RFC 3261 17.1.4, 17.2.4). */
+  transportError(txId: string, now: Millis): void;
   poll(): E | undefined;
 }
 
@@ -108,11 +110,9 @@ export class SipHost<E extends { type: string }> {
   protected pump(): void {
     for (let e = this.machine.poll(); e; e = this.machine.poll()) {
       switch (e.type) {
-        case 'transmit': {
-          const t = e as unknown as TransmitEffect;
-          this.transmit(t.to, t.message);
+        case 'transmit':
+          this.transmit(e as unknown as TransmitEffect);
           break;
-        }
         case 'set-timer': {
           const t = e as unknown as { id: string; at: Millis };
           this.setTimer(t.id, t.at);
@@ -131,10 +131,18 @@ export class SipHost<E extends { type: string }> {
     }
   }
 
-  private transmit(to: Address, message: SipMessage): void {
+  private transmit({ to, message, txId }: TransmitEffect): void {
     if (this.closed) return;
     this.stats.sent++;
-    this.opts.sender.send(to, serializeMessage(message));
+    const onError = txId
+      ? (err: Error) => {
+          if (this.closed) return;
+          this.log.warn('transport error', { txId, to: fmt(to), err: err.message });
+          this.machine.transportError(txId, this.clock());
+          this.pump();
+        }
+      : undefined;
+    this.opts.sender.send(to, serializeMessage(message), { onError, fallback: streamFallback(to, message) });
   }
 
   private setTimer(id: string, at: Millis): void {
@@ -167,7 +175,7 @@ export class SipHost<E extends { type: string }> {
   private malformed(error: SipParseError, inbound: InboundMessage): void {
     this.stats.malformed++;
     const from = fmt(inbound.from);
-    const response = badRequestResponse(error, inbound.from);
+    const response = badRequestResponse(error, inbound.from, inbound.data);
     if (!response) {
       this.warnings.warn('malformed message dropped', { from, code: error.code, reason: error.reason });
       return;
@@ -179,7 +187,7 @@ export class SipHost<E extends { type: string }> {
       status: response.res.status,
     });
     this.stats.badRequestsAnswered++;
-    this.transmit(response.to, response.res);
+    this.transmit({ type: 'transmit', to: response.to, message: response.res });
   }
 
   close(): void {
@@ -224,6 +232,28 @@ const INVALID_URI: SipUri = {
   headers: {},
 };
 
+/** The message with its start line's version replaced by SIP/2.0 (bounded work: first line only). */
+function asSip20(raw: Uint8Array): Uint8Array {
+  const eol = raw.indexOf(10);
+  if (eol < 0 || eol > 8192) return raw;
+  const line = Buffer.from(raw.subarray(0, eol)).toString('latin1');
+  const fixed = line.replace(/ SIP\/[^ \r]*(\r?)$/i, ' SIP/2.0$1');
+  return Buffer.concat([Buffer.from(fixed, 'latin1'), raw.subarray(eol)]);
+}
+
+/**
+ * RFC 3261 18.2.2: a response over a stream goes back on the request's connection; if that has
+ * closed, to the Via's received address at its sent-by port.
+ */
+function streamFallback(to: Address, message: SipMessage): Address | undefined {
+  if (to.transport === 'UDP' || message.type !== 'response') return undefined;
+  const via = message.via[0];
+  if (!via) return undefined;
+  const received = via.params.received;
+  const host = typeof received === 'string' && received ? received : via.host;
+  return { transport: to.transport, host, port: via.port ?? (to.transport === 'TLS' ? 5061 : 5060) };
+}
+
 function fmt(a: Address): string {
   return addressKey(a);
 }
@@ -235,8 +265,15 @@ function fmt(a: Address): string {
 export function badRequestResponse(
   error: SipParseError,
   source: Address,
+  raw?: Uint8Array,
 ): { res: SipResponse; to: Address } | null {
-  const p = error.partial;
+  let p = error.partial;
+  // The parser stops at a start line with a foreign version, before the headers a 505 needs:
+  // recover them by parsing the message again as SIP/2.0 (RFC 3261 8.2.2.1 wants the 505).
+  if (error.code === 'version' && raw && !p?.via?.length) {
+    const retry = parseMessage(asSip20(raw));
+    if (retry.ok && retry.message.type === 'request') p = { ...retry.message };
+  }
   // Without a Via there is nowhere to send a response (8.2.6 / 18.2.2).
   if (p?.type !== 'request' || !p.via?.length) return null;
   const method = p.method ?? p.cseq?.method ?? '';

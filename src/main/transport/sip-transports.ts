@@ -2,7 +2,7 @@
 import type { Address } from '../../core/net.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { TcpTransport } from './tcp.ts';
-import { DEFAULT_LIMITS, type InboundHandler, type TransportLimits } from './types.ts';
+import { DEFAULT_LIMITS, type InboundHandler, type SendOptions, type TransportLimits } from './types.ts';
 import { UdpTransport } from './udp.ts';
 
 export interface SipTransportsOptions {
@@ -62,10 +62,13 @@ export class SipTransports {
     return { transport, host: this.opts.bind, port: this.boundPort };
   }
 
-  send(to: Address, data: Uint8Array, connectionId?: string): void {
-    if (to.transport === 'UDP') this.udp.send(to, data);
-    else if (to.transport === 'TCP') this.tcp.send(to, data, connectionId);
-    else this.log.warn('send: transport not supported', { transport: to.transport });
+  send(to: Address, data: Uint8Array, opts: SendOptions = {}): void {
+    if (to.transport === 'UDP') this.udp.send(to, data, opts.onError);
+    else if (to.transport === 'TCP') this.tcp.send(to, data, opts);
+    else {
+      this.log.warn('send: transport not supported', { transport: to.transport });
+      opts.onError?.(new Error(`transport ${to.transport} not supported`));
+    }
   }
 
   async close(): Promise<void> {

@@ -4,8 +4,13 @@ import net from 'node:net';
 import { type Address, addressKey } from '../../core/net.ts';
 import type { Logger } from '../log.ts';
 import { StreamFramer } from './framing.ts';
-import type { InboundHandler, TransportLimits } from './types.ts';
+import type { InboundHandler, SendOptions, TransportLimits } from './types.ts';
 import { stripBrackets } from './udp.ts';
+
+interface Queued {
+  data: Uint8Array;
+  onError?: (err: Error) => void;
+}
 
 interface Connection {
   id: string;
@@ -13,7 +18,7 @@ interface Connection {
   remote: Address;
   framer: StreamFramer;
   /** Writes queued while an outbound connection is still connecting. */
-  pending: Uint8Array[] | null;
+  pending: Queued[] | null;
 }
 
 export class TcpTransport {
@@ -63,7 +68,7 @@ export class TcpTransport {
     this.adopt(socket, remote, null);
   }
 
-  private adopt(socket: net.Socket, remote: Address, pending: Uint8Array[] | null): Connection {
+  private adopt(socket: net.Socket, remote: Address, pending: Queued[] | null): Connection {
     const conn: Connection = {
       id: `tcp-${this.nextId++}`,
       socket,
@@ -112,21 +117,38 @@ export class TcpTransport {
 
   /**
    * Sends on the given connection if it is still open, else on any open connection to `to`, else on a
-   * new outbound connection (RFC 3261 section 18.2.2: a response whose connection is gone goes to the
-   * Via address, over a new connection).
+   * new outbound connection to `opts.fallback ?? to` (RFC 3261 18.2.2: a response whose connection is
+   * gone goes to the Via's received address and sent-by port).
    */
-  send(to: Address, data: Uint8Array, connectionId?: string): void {
-    if (this.closing) return;
-    if (data.length > this.limits.maxMessageBytes) {
-      this.log.warn('tcp: refusing to send oversize message', { bytes: data.length });
+  send(to: Address, data: Uint8Array, opts: SendOptions = {}): void {
+    const { onError } = opts;
+    const fail = (msg: string) => {
+      if (onError) setImmediate(() => onError(new Error(msg)));
+    };
+    if (this.closing) {
+      fail('transport closed');
       return;
     }
+    if (data.length > this.limits.maxMessageBytes) {
+      this.log.warn('tcp: refusing to send oversize message', { bytes: data.length });
+      fail('message too large');
+      return;
+    }
+    const open = (a: Address) =>
+      this.byRemote.get(addressKey({ ...a, transport: 'TCP', host: normalizeHost(a.host) }));
     const conn =
-      (connectionId ? this.byId.get(connectionId) : undefined) ??
-      this.byRemote.get(addressKey({ ...to, transport: 'TCP', host: normalizeHost(to.host) })) ??
-      this.connect(to);
-    if (conn.pending) conn.pending.push(data);
-    else conn.socket.write(data);
+      (opts.connectionId ? this.byId.get(opts.connectionId) : undefined) ??
+      open(to) ??
+      (opts.fallback ? open(opts.fallback) : undefined) ??
+      this.connect(opts.fallback ?? to);
+    if (conn.pending) conn.pending.push({ data, onError });
+    else this.write(conn, data, onError);
+  }
+
+  private write(conn: Connection, data: Uint8Array, onError?: (err: Error) => void): void {
+    conn.socket.write(data, (err) => {
+      if (err) onError?.(err);
+    });
   }
 
   private connect(to: Address): Connection {
@@ -136,14 +158,18 @@ export class TcpTransport {
     socket.once('connect', () => {
       const queued = conn.pending ?? [];
       conn.pending = null;
-      for (const d of queued) socket.write(d);
+      for (const q of queued) this.write(conn, q.data, q.onError);
     });
-    socket.once('error', (err) =>
+    socket.once('error', (err) => {
       this.log.warn('tcp: outbound connection failed', {
         to: `${remote.host}:${remote.port}`,
         err: err.message,
-      }),
-    );
+      });
+      // Everything still waiting for the connect is undeliverable.
+      const queued = conn.pending ?? [];
+      conn.pending = null;
+      for (const q of queued) q.onError?.(err);
+    });
     return conn;
   }
 

@@ -26,3 +26,15 @@ export const DEFAULT_LIMITS: TransportLimits = {
   tcpIdleMs: 5 * 60_000,
   maxTcpConnections: 1024,
 };
+
+export interface SendOptions {
+  /** Send on this stream connection if it is still open. */
+  connectionId?: string;
+  /**
+   * Where to connect when no connection to `to` is open (RFC 3261 18.2.2: a response whose
+   * connection is gone goes to the Via's received address and sent-by port, not the old source port).
+   */
+  fallback?: Address;
+  /** The message could not be delivered (connect refused, write failed): RFC 3261 17.1.4/17.2.4. */
+  onError?: (err: Error) => void;
+}

@@ -50,18 +50,22 @@ export class UdpTransport {
     });
   }
 
-  send(to: Address, data: Uint8Array): void {
+  send(to: Address, data: Uint8Array, onError?: (err: Error) => void): void {
+    const fail = (msg: string, fields: Record<string, unknown>) => {
+      this.log.warn(msg, { to: `${to.host}:${to.port}`, ...fields });
+      if (onError) setImmediate(() => onError(new Error(msg)));
+    };
     if (!this.socket) {
-      this.log.warn('udp: send on closed transport', { to: `${to.host}:${to.port}` });
+      fail('udp: send on closed transport', {});
       return;
     }
     if (data.length > this.maxMessageBytes) {
-      this.log.warn('udp: refusing to send oversize message', { bytes: data.length });
+      fail('udp: refusing to send oversize message', { bytes: data.length });
       return;
     }
     const host = stripBrackets(to.host);
     this.socket.send(data, to.port, host, (err) => {
-      if (err) this.log.warn('udp send failed', { to: `${to.host}:${to.port}`, err });
+      if (err) fail('udp send failed', { err: err.message });
     });
   }
 
