@@ -109,9 +109,9 @@ function parseBytes(b: Uint8Array): ParseResult {
   let nl = b.indexOf(10, start);
   while (nl >= 0) {
     const next = b[nl + 1];
-    if (next === 10) return parseHead(decoder.decode(b.subarray(start, nl + 1)), b.subarray(nl + 2), true);
+    if (next === 10) return parseHead(decoder.decode(b.subarray(start, nl + 1)), b.subarray(nl + 2));
     if (next === 13 && b[nl + 2] === 10) {
-      return parseHead(decoder.decode(b.subarray(start, nl + 1)), b.subarray(nl + 3), true);
+      return parseHead(decoder.decode(b.subarray(start, nl + 1)), b.subarray(nl + 3));
     }
     nl = b.indexOf(10, nl + 1);
   }
@@ -126,9 +126,9 @@ function parseString(s: string): ParseResult {
   let nl = s.indexOf('\n', start);
   while (nl >= 0) {
     const next = s.charCodeAt(nl + 1);
-    if (next === 10) return parseHead(s.slice(start, nl + 1), encodeBody(s, nl + 2), true);
+    if (next === 10) return parseHead(s.slice(start, nl + 1), encodeBody(s, nl + 2));
     if (next === 13 && s.charCodeAt(nl + 2) === 10) {
-      return parseHead(s.slice(start, nl + 1), encodeBody(s, nl + 3), true);
+      return parseHead(s.slice(start, nl + 1), encodeBody(s, nl + 3));
     }
     nl = s.indexOf('\n', nl + 1);
   }
@@ -148,12 +148,18 @@ function lineEnd(s: string, nl: number, i: number): number {
  * Parses the header section `h` (start line + header lines, each ending in LF or CRLF) and
  * attaches `rest` as the body (cut to Content-Length when there is one).
  */
-function parseHead(h: string, rest: Uint8Array, _datagram: boolean): ParseResult {
+function parseHead(h: string, rest: Uint8Array): ParseResult {
   const d: Draft = { via: [], maxForwards: null, headers: [], contentLength: -1 };
   let nl = h.indexOf('\n');
   const slEnd = lineEnd(h, nl, 0);
+  // The first problem found is the one reported, but parsing goes on so that the error's partial
+  // message carries every typed header that did parse (a 400 or 505 needs Via, From, To ...).
+  let problem: SipParseError | null = null;
   const sl = parseStartLine(h, slEnd, d);
-  if (sl) return sl;
+  if (sl && !sl.ok) {
+    if (!d.type) return sl; // not even a request or response: nothing to answer
+    problem = sl.error;
+  }
 
   let i = nl + 1;
   const n = h.length;
@@ -163,19 +169,28 @@ function parseHead(h: string, rest: Uint8Array, _datagram: boolean): ParseResult
     nl = h.indexOf('\n', i);
     if (nl < 0) nl = n; // cannot happen: the section ends with LF
     let end = lineEnd(h, nl, i);
+    let next = nl + 1;
+    if (++lines > MAX_HEADER_LINES) return fail('too-many-headers', 'too many header lines', d);
     const first = h.charCodeAt(i);
-    if (first === 32 || first === 9) return fail('header', 'continuation line without a header', d);
-    let value: string | null = null;
+    if (first === 32 || first === 9) {
+      problem ??= { code: 'header', reason: 'continuation line without a header' };
+      i = next;
+      continue;
+    }
     const colon = h.indexOf(':', i);
-    if (colon < 0 || colon > end) return fail('header', 'header line without a colon', d);
     let nameEnd = colon;
     while (nameEnd > i && (h.charCodeAt(nameEnd - 1) === 32 || h.charCodeAt(nameEnd - 1) === 9)) nameEnd--;
-    if (scan(h, i, nameEnd, TOKEN) !== nameEnd || nameEnd === i) {
-      return fail('header', 'malformed header name', d);
+    if (colon < 0 || colon > end || nameEnd === i || scan(h, i, nameEnd, TOKEN) !== nameEnd) {
+      problem ??= {
+        code: 'header',
+        reason: colon < 0 || colon > end ? 'header line without a colon' : 'malformed header name',
+      };
+      i = next; // its continuation lines are skipped one by one above
+      continue;
     }
     let vs = colon + 1;
     while (vs < end && (h.charCodeAt(vs) === 32 || h.charCodeAt(vs) === 9)) vs++;
-    let next = nl + 1;
+    let value: string | null = null;
     while (next < n && (h.charCodeAt(next) === 32 || h.charCodeAt(next) === 9)) {
       // Folding: CRLF + WS is equivalent to one SP.
       value = `${value ?? h.slice(vs, end)} `;
@@ -193,11 +208,11 @@ function parseHead(h: string, rest: Uint8Array, _datagram: boolean): ParseResult
     } else {
       value = value.trim();
     }
-    if (++lines > MAX_HEADER_LINES) return fail('too-many-headers', 'too many header lines', d);
     const err = addHeader(d, h.slice(i, nameEnd), value);
-    if (err) return err;
+    if (err && !err.ok) problem ??= err.error;
     i = next;
   }
+  if (problem) return fail(problem.code, problem.reason, d);
   return finish(d, rest);
 }
 

@@ -254,6 +254,30 @@ describe('RFC 4475 3.1.2 invalid messages', () => {
     expect(failure('invalid', 'badvers').partial?.method).toBe('OPTIONS');
   });
 
+  it('parsing goes on after the first problem, so the partial has every typed header that parsed', () => {
+    // badvers: a 505 needs the headers after the SIP/7.0 start line (its Via says SIP/7.0 too).
+    const v = failure('invalid', 'badvers').partial!;
+    expect([v.callId, v.cseq?.seq, v.from?.params.tag, v.to?.uri.user]).toEqual([
+      'badvers.31417@c.example.com',
+      1,
+      'qweoiqpe',
+      't.watson',
+    ]);
+    // quotbal: To is broken, yet Via, Call-ID and CSeq (which follow it) are there for the 400.
+    const q = failure('invalid', 'quotbal');
+    expect(q.reason).toContain('To');
+    expect(q.partial?.to).toBeUndefined();
+    expect(q.partial?.via?.[0].params.branch).toBe('z9hG4bKkdjuw39234');
+    expect(q.partial?.cseq).toEqual({ seq: 8, method: 'INVITE' });
+    // ltgtruri: the Request-URI is broken; the headers still parsed.
+    const l = failure('invalid', 'ltgtruri');
+    expect([l.partial?.method, l.partial?.uri, l.partial?.callId]).toEqual([
+      'INVITE',
+      undefined,
+      'ltgtruri.1@192.0.2.5',
+    ]);
+  });
+
   // Syntactically valid at the message level: the RFC asks the application to object.
   it('baddate: Date is a raw header; the bad zone is for the application to judge', () => {
     const m = request('invalid', 'baddate');
