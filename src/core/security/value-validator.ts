@@ -63,10 +63,22 @@ export class OfficeValueValidator implements ValueValidator {
     const policy = this.checkPolicy(v, spec, id, existing);
     if (policy) return policy;
     if (v.exists) {
-      const bad = spec.check(v.value);
+      const bad =
+        spec.check(v.value) ?? (v.kind === 'CERTIFICATE' ? this.checkPublishedCertificate(v, now) : null);
       if (bad) return refuse('invalid', `${v.kind} value malformed: ${bad}`);
     }
     return { ok: true };
+  }
+
+  /** A published CERTIFICATE must chain to the office CA and name the resource's user: callers
+   * encrypt voicemail to it. */
+  private checkPublishedCertificate(v: StoredValue, now: number): string | null {
+    const published = this.certificates.verify(new TextDecoder().decode(v.value), now);
+    if (!published.ok) return published.reason;
+    const owner = ownerOfResourceName(v.resourceName);
+    return published.identity.user === owner
+      ? null
+      : `certificate is for ${published.identity.user}, not ${owner}`;
   }
 
   private checkShape(v: StoredValue, spec: KindSpec, now: number): ValidationResult | null {

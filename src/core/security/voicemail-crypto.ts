@@ -77,7 +77,7 @@ export function encryptForRecipient(opts: EncryptOptions): Uint8Array {
 export type DecryptResult = { ok: true; plaintext: Uint8Array } | { ok: false; reason: string };
 
 /** Never throws: a malformed blob, the wrong key or any tampering is a refusal with a reason. */
-export function decryptFromSender(
+export function decryptAsRecipient(
   blob: Uint8Array,
   privateKeyPem: string,
   associatedData?: Uint8Array,

@@ -324,3 +324,29 @@ describe('OfficeValueValidator', () => {
     expect(forgeMs).toBeGreaterThan(0);
   });
 });
+
+describe('published CERTIFICATE records', () => {
+  const publish = (by: typeof alice, pem: string) =>
+    by.signer.sign({
+      resourceName: by.user,
+      kind: 'CERTIFICATE',
+      value: new TextEncoder().encode(pem),
+      storageTime: NOW,
+      lifetime: 60_000,
+    });
+
+  it('accept the owner’s own office certificate', () => {
+    expect(validator.validate(publish(alice, alice.certificatePem), NOW)).toEqual({ ok: true });
+  });
+
+  it('refuse a certificate of another user or another office', () => {
+    expect(validator.validate(publish(alice, bob.certificatePem), NOW)).toMatchObject({
+      code: 'invalid',
+      reason: /for 102@office, not 101@office/,
+    });
+    const stranger = makeOffice('office', forgeSignatureProvider()).enroll('101@office');
+    expect(validator.validate(publish(alice, stranger.certificatePem), NOW)).toMatchObject({
+      code: 'invalid',
+    });
+  });
+});

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decryptFromSender, encryptForRecipient } from '../../../src/core/security/voicemail-crypto.ts';
+import { decryptAsRecipient, encryptForRecipient } from '../../../src/core/security/voicemail-crypto.ts';
 import { makeOffice } from './fixtures.ts';
 
 const random = (n: number) => new Uint8Array(randomBytes(n));
@@ -17,9 +17,9 @@ describe('voicemail encryption', () => {
   it('only the owner decrypts', () => {
     const blob = encrypt();
     expect(Buffer.from(blob).includes(Buffer.from(audio.subarray(0, 64)))).toBe(false);
-    const mine = decryptFromSender(blob, owner.keyPair.privateKeyPem, entry);
+    const mine = decryptAsRecipient(blob, owner.keyPair.privateKeyPem, entry);
     expect(mine.ok && Buffer.from(mine.plaintext).equals(Buffer.from(audio))).toBe(true);
-    expect(decryptFromSender(blob, other.keyPair.privateKeyPem, entry)).toMatchObject({
+    expect(decryptAsRecipient(blob, other.keyPair.privateKeyPem, entry)).toMatchObject({
       ok: false,
       reason: /unwrap/,
     });
@@ -30,15 +30,15 @@ describe('voicemail encryption', () => {
     for (const at of [10, 6 + 256 + 3, 6 + 256 + 12 + 5, blob.length - 1]) {
       const t = blob.slice();
       t[at] ^= 0x01;
-      expect(decryptFromSender(t, owner.keyPair.privateKeyPem, entry).ok).toBe(false);
+      expect(decryptAsRecipient(t, owner.keyPair.privateKeyPem, entry).ok).toBe(false);
     }
-    expect(decryptFromSender(blob.subarray(0, blob.length - 10), owner.keyPair.privateKeyPem, entry).ok).toBe(
-      false,
-    );
-    expect(decryptFromSender(blob.subarray(0, 20), owner.keyPair.privateKeyPem, entry)).toMatchObject({
+    expect(
+      decryptAsRecipient(blob.subarray(0, blob.length - 10), owner.keyPair.privateKeyPem, entry).ok,
+    ).toBe(false);
+    expect(decryptAsRecipient(blob.subarray(0, 20), owner.keyPair.privateKeyPem, entry)).toMatchObject({
       reason: /truncated/,
     });
-    expect(decryptFromSender(new Uint8Array([1, 2, 3]), owner.keyPair.privateKeyPem)).toMatchObject({
+    expect(decryptAsRecipient(new Uint8Array([1, 2, 3]), owner.keyPair.privateKeyPem)).toMatchObject({
       ok: false,
     });
   });
@@ -46,7 +46,7 @@ describe('voicemail encryption', () => {
   it('binds the associated data (entry id)', () => {
     const blob = encrypt();
     expect(
-      decryptFromSender(blob, owner.keyPair.privateKeyPem, new TextEncoder().encode('vm-2')),
+      decryptAsRecipient(blob, owner.keyPair.privateKeyPem, new TextEncoder().encode('vm-2')),
     ).toMatchObject({
       ok: false,
       reason: /altered/,
@@ -75,7 +75,7 @@ describe('voicemail encryption', () => {
     const blob = encrypt(big);
     const encMs = performance.now() - t;
     t = performance.now();
-    const back = decryptFromSender(blob, owner.keyPair.privateKeyPem, entry);
+    const back = decryptAsRecipient(blob, owner.keyPair.privateKeyPem, entry);
     const decMs = performance.now() - t;
     console.log(`5 MB voicemail with forge: encrypt ${encMs.toFixed(0)} ms, decrypt ${decMs.toFixed(0)} ms`);
     expect(back.ok && back.plaintext.length).toBe(big.length);
