@@ -30,6 +30,8 @@ export function msToFind(run: PeerRun, n: number): number | undefined {
 export interface PeerRun {
   spec: PeerSpec;
   found: Map<string, { ms: number; peer: FoundPeer }>;
+  /** Node-IDs reported lost (mDNS goodbye), in order. */
+  lost: string[];
   startedMs?: number;
   stopped: boolean;
   exitCode: number | null;
@@ -54,6 +56,7 @@ export async function runPeers(lab: NetnsLab, specs: PeerSpec[], opts: RunOption
   const runs: PeerRun[] = specs.map((spec) => ({
     spec,
     found: new Map(),
+    lost: [],
     stopped: false,
     exitCode: null,
     stderr: '',
@@ -105,7 +108,7 @@ export async function runPeers(lab: NetnsLab, specs: PeerSpec[], opts: RunOption
       for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        let ev: { event: string; ms: number; peer?: FoundPeer };
+        let ev: { event: string; ms: number; peer?: FoundPeer; nodeId?: string };
         try {
           ev = JSON.parse(line);
         } catch {
@@ -114,6 +117,7 @@ export async function runPeers(lab: NetnsLab, specs: PeerSpec[], opts: RunOption
         }
         if (ev.event === 'started') run.startedMs = ev.ms;
         if (ev.event === 'stopped') run.stopped = true;
+        if (ev.event === 'lost' && ev.nodeId) run.lost.push(ev.nodeId);
         if (ev.event === 'found' && ev.peer && !run.found.has(ev.peer.nodeId)) {
           run.found.set(ev.peer.nodeId, { ms: ev.ms, peer: ev.peer });
           run.firstFoundMs ??= ev.ms;

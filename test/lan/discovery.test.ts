@@ -149,6 +149,24 @@ describe.skipIf(skip)('LAN discovery in network namespaces', () => {
     expectCleanExit(runs);
   });
 
+  it('a peer that stops says goodbye over mDNS: the others report it lost at once', async () => {
+    const lab = newLab();
+    const hosts = lab.lan({ hosts: 2 });
+    const specs: PeerSpec[] = [
+      { host: hosts[0], nodeId: nodeId(0), extraArgs: ['--no-broadcast'] },
+      // Stops on its own (Discovery.stop()) 1.5 s after its start.
+      { host: hosts[1], nodeId: nodeId(1), extraArgs: ['--no-broadcast', '--duration', '1500'] },
+    ];
+    const runs = await runPeers(lab, specs, {
+      durationMs: 15_000,
+      doneWhen: (r) => (r.spec.nodeId === nodeId(0) ? r.lost.length > 0 : r.stopped),
+    });
+    expect(runs[0].found.has(nodeId(1))).toBe(true);
+    expect(runs[1].stopped).toBe(true);
+    expect(runs[0].lost).toEqual([nodeId(1)]);
+    expectCleanExit(runs);
+  });
+
   it('two subnets joined by a router: each finds its own subnet only, though unicast is routed', async () => {
     const lab = newLab();
     const { subnets } = lab.routedLans(2);

@@ -47,6 +47,8 @@ export interface DiscoveryOptions {
 export interface DiscoveryEvents {
   /** A peer of our office seen for the first time, or seen again with a changed endpoint. */
   peer: [FoundPeer];
+  /** A found peer said goodbye over mDNS (it stopped); it is forgotten and reported anew if it returns. */
+  lost: [{ nodeId: string; via: DiscoveryVia }];
 }
 
 /**
@@ -104,6 +106,12 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
         requeryScheduleMs: this.opts.mdnsRequeryScheduleMs ?? DEFAULT_REQUERY_MS,
         refreshMs: this.opts.mdnsRefreshMs ?? DEFAULT_REFRESH_MS,
         onSighting: (s) => this.onSighting(s.announcement, s.addresses, 'mdns'),
+        onGoodbye: (nodeId) => {
+          if (!this.running || !this.found.has(nodeId)) return;
+          this.forget(nodeId);
+          this.log.info('peer said goodbye', { nodeId });
+          this.safeEmit('lost', { nodeId, via: 'mdns' });
+        },
       });
       this.mdnsAgent.start();
     }
@@ -149,6 +157,16 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     });
   }
 
+  /**
+   * Forgets a peer, so its next announcement is reported again as new. The caller uses it when a
+   * link to the peer failed: a peer that crashed and restarted on the same ports would otherwise
+   * look unchanged and never be reported again.
+   */
+  forget(nodeId: string): void {
+    this.found.delete(nodeId);
+    this.answered.delete(nodeId);
+  }
+
   /** Peers found so far (one per Node-ID). */
   peers(): FoundPeer[] {
     return [...this.found.values()];
@@ -189,13 +207,17 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     if (prev && sameEndpoint(prev, peer)) return 'known';
     this.found.set(a.nodeId, peer);
     this.log.info(prev ? 'peer changed' : 'peer found', { via, nodeId: a.nodeId, candidates, port: a.port });
-    try {
-      this.emit('peer', peer);
-    } catch (err) {
-      // A throwing listener must not take the socket handler (and the process) down with it.
-      this.log.error('discovery peer listener threw', { err: err instanceof Error ? err : String(err) });
-    }
+    this.safeEmit('peer', peer);
     return prev ? 'changed' : 'new';
+  }
+
+  /** A throwing listener must not take the socket handler (and the process) down with it. */
+  private safeEmit<K extends keyof DiscoveryEvents>(event: K, ...args: DiscoveryEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: DiscoveryEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.log.error(`discovery ${event} listener threw`, { err: err instanceof Error ? err : String(err) });
+    }
   }
 
   private accepts(a: Announcement): boolean {

@@ -23,6 +23,8 @@ export interface MdnsAgentOptions {
   interfaceAddress?: string;
   log: Logger;
   onSighting: (s: MdnsSighting) => void;
+  /** A peer said goodbye (TTL 0): it is leaving now. */
+  onGoodbye: (nodeId: string) => void;
   /** Delays (ms after start) of the early re-queries; fast so a peer is found within the join budget. */
   requeryScheduleMs: readonly number[];
   /** Steady re-query period after the schedule ran out. */
@@ -71,6 +73,10 @@ export class MdnsAgent {
     const seen = (s: Service) => this.onService(s);
     this.browser.on('up', seen);
     this.browser.on('txt-update', seen);
+    this.browser.on('down', (s: Service) => {
+      const decoded = decodeTxt(s.txt, s.port);
+      if (decoded.ok) this.opts.onGoodbye(decoded.announcement.nodeId);
+    });
     this.browser.on('srv-update', seen);
     for (const at of this.opts.requeryScheduleMs) this.timers.push(setTimeout(() => this.requery(), at));
     this.timers.push(setInterval(() => this.requery(), this.opts.refreshMs));

@@ -184,6 +184,20 @@ describe('Discovery beacons', () => {
     await new Promise<void>((r) => probe.close(() => r()));
   });
 
+  it('forget() makes the next sighting of an unchanged peer count as new again', async () => {
+    const { discovery, found, send } = await setup();
+    await send(encodeBeacon(peer));
+    await settle();
+    await send(encodeBeacon(peer));
+    await settle();
+    expect(found).toHaveLength(1);
+    discovery.forget(peer.nodeId);
+    expect(discovery.peers()).toEqual([]);
+    await send(encodeBeacon(peer));
+    await settle();
+    expect(found.map((p) => p.nodeId)).toEqual([peer.nodeId, peer.nodeId]);
+  });
+
   it('stop() closes the socket: the port is free again and nothing more is reported', async () => {
     const { discovery, found, send } = await setup();
     await discovery.stop();
