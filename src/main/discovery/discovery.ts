@@ -1,6 +1,11 @@
 // Discovery service: advertises this peer and reports peers of the same office found on the LAN,
 // by mDNS/DNS-SD and by UDP broadcast beacons. It only finds; joining (and verifying a candidate
 // address by connecting to it) is the caller's job.
+//
+//   const d = new Discovery({ self: { nodeId, office, caFingerprint, port, sipPort, version } });
+//   d.on('peer', (p) => tryConnect(p.candidates, p.port));   // same-subnet addresses first
+//   d.on('lost', ({ nodeId }) => ...);                         // mDNS goodbye
+//   await d.start(); ... d.forget(nodeId) when a link to it failed; await d.stop();
 import { EventEmitter } from 'node:events';
 import { createLogger, type Logger } from '../log.ts';
 import { type Announcement, sameOffice } from './announcement.ts';
