@@ -183,4 +183,18 @@ describe('SipTransports', () => {
     await until(() => a2.inbox.length === 1);
     expect(dec.decode(a2.inbox[0].data)).toBe(msg('2'));
   });
+
+  it('TCP: closes a connection that trickles a message without finishing it', async () => {
+    const { t, inbox } = await start({ partialMessageMs: 200 });
+    const c = net.connect(t.port, '127.0.0.1');
+    c.on('error', () => {});
+    await new Promise((r) => c.once('connect', r));
+    const closed = new Promise((r) => c.once('close', r));
+    const trickle = setInterval(() => c.write('X'), 20); // keeps the idle timer from firing
+    c.write('OPTIONS sip:a@b SIP/2.0\r\n');
+    await closed;
+    clearInterval(trickle);
+    expect(inbox).toHaveLength(0);
+    await until(() => t.tcp.connectionCount === 0);
+  });
 });

@@ -19,6 +19,8 @@ interface Connection {
   framer: StreamFramer;
   /** Writes queued while an outbound connection is still connecting. */
   pending: Queued[] | null;
+  /** Armed while the framer holds part of a message. */
+  partialTimer: NodeJS.Timeout | null;
 }
 
 export class TcpTransport {
@@ -75,6 +77,7 @@ export class TcpTransport {
       remote,
       framer: new StreamFramer(this.limits.maxMessageBytes),
       pending,
+      partialTimer: null,
     };
     this.byId.set(conn.id, conn);
     this.byRemote.set(addressKey(remote), conn);
@@ -106,10 +109,32 @@ export class TcpTransport {
         reason: error.reason,
       });
       conn.socket.destroy();
+      return;
     }
+    this.watchPartial(conn);
+  }
+
+  private watchPartial(conn: Connection): void {
+    if (conn.framer.buffered === 0) {
+      if (conn.partialTimer) clearTimeout(conn.partialTimer);
+      conn.partialTimer = null;
+      return;
+    }
+    if (conn.partialTimer) return;
+    conn.partialTimer = setTimeout(() => {
+      this.log.warn('tcp: closing connection, message not completed in time', {
+        conn: conn.id,
+        from: `${conn.remote.host}:${conn.remote.port}`,
+        buffered: conn.framer.buffered,
+        ms: this.limits.partialMessageMs,
+      });
+      conn.socket.destroy();
+    }, this.limits.partialMessageMs);
+    conn.partialTimer.unref();
   }
 
   private forget(conn: Connection): void {
+    if (conn.partialTimer) clearTimeout(conn.partialTimer);
     this.byId.delete(conn.id);
     const key = addressKey(conn.remote);
     if (this.byRemote.get(key) === conn) this.byRemote.delete(key);

@@ -19,12 +19,18 @@ export interface TransportLimits {
   tcpIdleMs: number;
   /** At most this many TCP connections at once; new inbound ones beyond it are refused. */
   maxTcpConnections: number;
+  /**
+   * A message started on a stream must be complete within this time, else the link is closed: a
+   * peer trickling bytes (slowloris) would otherwise hold a connection and its buffer forever.
+   */
+  partialMessageMs: number;
 }
 
 export const DEFAULT_LIMITS: TransportLimits = {
   maxMessageBytes: 64 * 1024,
   tcpIdleMs: 5 * 60_000,
   maxTcpConnections: 1024,
+  partialMessageMs: 30_000,
 };
 
 export interface SendOptions {
