@@ -114,21 +114,24 @@ export function skipQuoted(s: string, i: number, end: number): number {
   return -1;
 }
 
-/** Quotes a display name or parameter value: `"` and `\` are escaped. */
+/** Does `c` need a backslash inside a quoted-string? `"`, `\` and controls other than HTAB. */
+function needsQuotedPair(c: number): boolean {
+  return c === 34 || c === 92 || (c < 32 && c !== 9) || c === 127;
+}
+
+/**
+ * Quotes a display name: `"` `\` and control characters become quoted-pairs (RFC 3261 25.1).
+ * CR and LF cannot be expressed in a quoted-string at all and become spaces.
+ */
 export function quote(text: string): string {
-  let needs = false;
-  for (let i = 0; i < text.length; i++) {
+  let i = 0;
+  while (i < text.length && !needsQuotedPair(text.charCodeAt(i))) i++;
+  if (i === text.length) return `"${text}"`;
+  let out = `"${text.slice(0, i)}`;
+  for (; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 34 || c === 92) {
-      needs = true;
-      break;
-    }
-  }
-  if (!needs) return `"${text}"`;
-  let out = '"';
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    out += ch === '"' || ch === '\\' ? `\\${ch}` : ch;
+    if (c === 10 || c === 13) out += ' ';
+    else out += needsQuotedPair(c) ? `\\${text[i]}` : text[i];
   }
   return `${out}"`;
 }

@@ -27,12 +27,11 @@ export function serializeHead(msg: SipMessage): string {
 }
 
 export function serializeMessage(msg: SipMessage): Uint8Array {
-  const head = serializeHead(msg);
+  const head = encoder.encode(serializeHead(msg));
   const body = msg.body;
-  if (body.length === 0) return encoder.encode(head);
-  // Encode the head straight into the final buffer: worst case 3 bytes per UTF-16 unit.
-  const buf = new Uint8Array(head.length * 3 + body.length);
-  const { written } = encoder.encodeInto(head, buf);
-  buf.set(body, written);
-  return buf.subarray(0, written + body.length);
+  if (body.length === 0) return head;
+  const out = new Uint8Array(head.length + body.length);
+  out.set(head);
+  out.set(body, head.length);
+  return out;
 }

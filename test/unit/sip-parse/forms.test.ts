@@ -189,6 +189,14 @@ describe('lists and quoting', () => {
     expect(parseNameAddr('"x" sip:a@h')).toBeNull();
   });
 
+  it('control characters in display names are written as quoted-pairs; CR/LF become spaces', () => {
+    const a = parseNameAddr('"BEL:\\\x07 NUL:\\\x00" <sip:a@h>');
+    expect(a?.display).toBe('BEL:\x07 NUL:\x00');
+    expect(serializeNameAddr(a!)).toBe('"BEL:\\\x07 NUL:\\\x00" <sip:a@h>');
+    const b = { display: 'two\r\nlines\ttab', uri: parseUri('sip:a@h')!, params: {} };
+    expect(serializeNameAddr(b)).toBe('"two  lines\ttab" <sip:a@h>');
+  });
+
   it('token display names may span several tokens', () => {
     expect(parseNameAddr('Alice  Liddell <sip:a@h>')?.display).toBe('Alice  Liddell');
     expect(parseNameAddr('Alice, Liddell <sip:a@h>')).toBeNull();
