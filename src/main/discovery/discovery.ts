@@ -43,9 +43,11 @@ export interface DiscoveryOptions {
   /** Explicit beacon destinations, instead of each interface's broadcast address. */
   beaconAddresses?: readonly string[];
   beaconTiming?: Partial<BeaconTiming>;
-  /** mDNS re-query delays after start, then a steady period. */
+  /** mDNS re-query delays after start (fast: a new peer must find the office within ~1 s). */
   mdnsRequeryScheduleMs?: readonly number[];
+  /** Then re-query every mdnsRefreshMs (default 5 s), doubling up to mdnsMaxRefreshMs (60 s). */
   mdnsRefreshMs?: number;
+  mdnsMaxRefreshMs?: number;
   logger?: Logger;
 }
 
@@ -65,6 +67,7 @@ export const MAX_FOUND_PEERS = 2048;
 const DEFAULT_TIMING: BeaconTiming = { fastMs: 200, fastForMs: 2000, intervalMs: 1000 };
 const DEFAULT_REQUERY_MS = [150, 400, 900, 2000];
 const DEFAULT_REFRESH_MS = 5000;
+const DEFAULT_MAX_REFRESH_MS = 60_000;
 
 function sameEndpoint(a: FoundPeer, b: FoundPeer): boolean {
   return (
@@ -110,6 +113,10 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
         log: this.log,
         requeryScheduleMs: this.opts.mdnsRequeryScheduleMs ?? DEFAULT_REQUERY_MS,
         refreshMs: this.opts.mdnsRefreshMs ?? DEFAULT_REFRESH_MS,
+        maxRefreshMs: Math.max(
+          this.opts.mdnsRefreshMs ?? DEFAULT_REFRESH_MS,
+          this.opts.mdnsMaxRefreshMs ?? DEFAULT_MAX_REFRESH_MS,
+        ),
         onSighting: (s) => this.onSighting(s.announcement, s.addresses, 'mdns'),
         onGoodbye: (nodeId) => {
           if (!this.running || !this.found.has(nodeId)) return;

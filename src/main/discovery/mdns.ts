@@ -27,8 +27,13 @@ export interface MdnsAgentOptions {
   onGoodbye: (nodeId: string) => void;
   /** Delays (ms after start) of the early re-queries; fast so a peer is found within the join budget. */
   requeryScheduleMs: readonly number[];
-  /** Steady re-query period after the schedule ran out. */
+  /**
+   * Re-query period after the schedule ran out: starts at refreshMs and doubles up to
+   * maxRefreshMs. Every query draws a multicast answer from every peer, so a steady fast period
+   * would cost N^2 packets; new peers announce themselves anyway, this only repairs losses.
+   */
   refreshMs: number;
+  maxRefreshMs: number;
 }
 
 /** The part of multicast-dns we touch (bonjour-service keeps it private). */
@@ -52,6 +57,7 @@ export class MdnsAgent {
   private service?: Service;
   private timers: NodeJS.Timeout[] = [];
   private mdns?: MdnsSocket;
+  private stopped = false;
   /** Query failures are logged once per error code (they repeat every few seconds). */
   private readonly loggedQueryErrors = new Set<string>();
 
@@ -79,7 +85,7 @@ export class MdnsAgent {
     });
     this.browser.on('srv-update', seen);
     for (const at of this.opts.requeryScheduleMs) this.timers.push(setTimeout(() => this.requery(), at));
-    this.timers.push(setInterval(() => this.requery(), this.opts.refreshMs));
+    this.scheduleRefresh(this.opts.refreshMs);
     log.debug('mdns started', { interfaceAddress });
   }
 
@@ -135,6 +141,18 @@ export class MdnsAgent {
     }
   }
 
+  private scheduleRefresh(period: number): void {
+    // ±10 % jitter so peers started together do not query in lockstep.
+    const delay = period * (0.9 + Math.random() * 0.2);
+    if (this.stopped) return;
+    const t = setTimeout(() => {
+      this.timers = this.timers.filter((x) => x !== t);
+      this.requery();
+      this.scheduleRefresh(Math.min(period * 2, this.opts.maxRefreshMs));
+    }, delay);
+    this.timers.push(t);
+  }
+
   private queryFailed(err: Error): void {
     const code = (err as NodeJS.ErrnoException).code ?? err.message;
     if (this.loggedQueryErrors.has(code)) return;
@@ -162,6 +180,7 @@ export class MdnsAgent {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers = [];
     this.browser?.stop();
