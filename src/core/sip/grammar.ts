@@ -18,10 +18,10 @@ function table(chars: string, alnum = true): Uint8Array {
 
 /** token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~") */
 export const TOKEN = table("-.!%*_+`'~");
-/** Call-ID word characters. */
-export const WORD = table('-.!%*_+`\'~()<>:\\"/[]?{}');
 /** Characters a URI user part may carry unescaped (unreserved / user-unreserved). */
 export const USER_CHARS = table("-_.!~*'()&=+$,;?/");
+/** What a user part may carry on input: also "#", which phones send unescaped in dial strings. */
+export const USER_CHARS_IN = table("-_.!~*'()&=+$,;?/#");
 export const PASSWORD_CHARS = table("-_.!~*'()&=+$,");
 /** paramchar = param-unreserved / unreserved. */
 export const PARAM_CHARS = table("-_.!~*'()[]/:&+$");

@@ -5,7 +5,7 @@
 // bytes), the header section is decoded as UTF-8 and scanned line by line. Via, From, To, Call-ID,
 // CSeq, Max-Forwards and Content-Length are parsed eagerly; every other header is kept raw.
 
-import { isToken, scan, TOKEN, WORD } from './grammar.ts';
+import { isToken, scan, TOKEN } from './grammar.ts';
 import { parseNameAddr } from './grammar-nameaddr.ts';
 import { parseViaInto } from './grammar-via.ts';
 import {
@@ -357,16 +357,18 @@ function addHeader(d: Draft, rawName: string, value: string): ParseResult | null
   return null;
 }
 
-/** callid = word [ "@" word ] */
+/**
+ * callid = word [ "@" word ]. Accepted more loosely: any run of visible characters, because real
+ * user agents put "=" or "," (base64) in Call-IDs and dropping their calls helps nobody. Only
+ * empty values and whitespace or control characters are refused.
+ */
 function isCallId(v: string): boolean {
-  const n = v.length;
-  if (n === 0) return false;
-  const i = scan(v, 0, n, WORD);
-  if (i === 0) return false;
-  if (i === n) return true;
-  if (v.charCodeAt(i) !== 64) return false;
-  const j = scan(v, i + 1, n, WORD);
-  return j === n && j > i + 1;
+  if (v.length === 0) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c <= 32 || c === 127) return false;
+  }
+  return true;
 }
 
 function finish(d: Draft, rest: Uint8Array): ParseResult {

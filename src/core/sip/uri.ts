@@ -11,6 +11,7 @@ import {
   PASSWORD_CHARS,
   scan,
   USER_CHARS,
+  USER_CHARS_IN,
   unescapeChecked,
 } from './grammar.ts';
 import type { Params, SipUri } from './message.ts';
@@ -139,7 +140,7 @@ function parseSipUri(scheme: string, s: string, i: number, end: number): SipUri 
         break;
       }
     }
-    user = unescapeChecked(s, i, colon < 0 ? at : colon, USER_CHARS);
+    user = unescapeChecked(s, i, colon < 0 ? at : colon, USER_CHARS_IN);
     if (user === null) return null;
     if (colon >= 0) {
       password = unescapeChecked(s, colon + 1, at, PASSWORD_CHARS);

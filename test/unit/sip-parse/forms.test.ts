@@ -228,6 +228,12 @@ describe('URIs', () => {
     expect(parseUri(serializeUri(u!))).toEqual(u);
   });
 
+  it('an unescaped "#" in a user part is tolerated on input and escaped on output', () => {
+    const u = parseUri('sip:*97#@pbx.example.com');
+    expect(u?.user).toBe('*97#');
+    expect(serializeUri(u!)).toBe('sip:*97%23@pbx.example.com');
+  });
+
   it('IPv6 references in URIs and Via', () => {
     expect(parseUri('sips:alice@[2001:DB8::1]:5061;maddr=[2001:db8::9]')).toMatchObject({
       scheme: 'sips',
@@ -396,6 +402,10 @@ describe('typed-header errors', () => {
       if (name !== 'CSeq') expect(p.cseq).toEqual({ seq: 1, method: 'OPTIONS' });
     });
   }
+  it('Call-IDs are accepted loosely (any visible characters), as real user agents send them', () => {
+    const m = BASE.filter((l) => !l.startsWith('Call-ID'));
+    expect(okReq(req([...m, 'Call-ID: YWJj+/de==,x@host'])).callId).toBe('YWJj+/de==,x@host');
+  });
   it('Max-Forwards is optional', () => {
     expect(okReq(req(without('Max-Forwards'))).maxForwards).toBeNull();
   });
