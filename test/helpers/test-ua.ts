@@ -37,6 +37,8 @@ export class TestUa {
     rejected: 0,
     endedBy: {} as Record<string, number>,
   };
+  /** Messages received per transport (proves which one a test used). */
+  received = { UDP: 0, TCP: 0 };
   private readonly waiters = new Map<string, (o: CallOutcome) => void>();
   private readonly outgoing = new Map<string, { answered: boolean; remoteSdp: string | null }>();
   private rtpPort = 20000;
@@ -52,11 +54,15 @@ export class TestUa {
 
   static async start(opts: TestUaOptions): Promise<TestUa> {
     let host: SipHost<UaEffect> | null = null;
+    const received = { UDP: 0, TCP: 0 };
     const log = createLogger({ component: 'test-ua', transport: opts.transport });
     const transports = await SipTransports.start({
       bind: '127.0.0.1',
       port: 0,
-      onMessage: (m) => host?.receive(m),
+      onMessage: (m) => {
+        received[m.from.transport === 'UDP' ? 'UDP' : 'TCP']++;
+        host?.receive(m);
+      },
       log,
     });
     const ua = new UserAgentCore(
@@ -70,7 +76,9 @@ export class TestUa {
       randomToken,
     );
     host = new SipHost<UaEffect>(ua, { sender: transports, log });
-    return new TestUa(transports, ua, host, opts);
+    const testUa = new TestUa(transports, ua, host, opts);
+    testUa.received = received;
+    return testUa;
   }
 
   get port(): number {

@@ -3,7 +3,7 @@
 // UDP and TCP.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { SipUri } from '../../src/core/sip/message.ts';
-import { freePort } from '../helpers/ports.ts';
+import { freePort, waitListening } from '../helpers/ports.ts';
 import { killAll } from '../helpers/processes.ts';
 import { haveSipp, sippErrors, startSipp } from '../helpers/sipp.ts';
 import { TestUa } from '../helpers/test-ua.ts';
@@ -17,6 +17,13 @@ afterEach(async () => {
 afterAll(async () => {
   await killAll();
 });
+
+/** Every message of the test arrived over the transport under test (INVITE+ACK+BYE or responses). */
+function expectOnly(ua: TestUa, transport: 'UDP' | 'TCP'): void {
+  const other = transport === 'UDP' ? 'TCP' : 'UDP';
+  expect(ua.received[transport]).toBeGreaterThanOrEqual(3 * CALLS);
+  expect(ua.received[other]).toBe(0);
+}
 
 describe.skipIf(!haveSipp())('sipp interop', () => {
   for (const transport of ['UDP', 'TCP'] as const) {
@@ -41,6 +48,7 @@ describe.skipIf(!haveSipp())('sipp interop', () => {
       expect(ua.counters.answered).toBe(CALLS);
       expect(ua.counters.endedBy['remote-bye']).toBe(CALLS);
       expect(ua.ua.load.calls).toBe(0);
+      expectOnly(ua, transport);
     });
 
     it(`our UA calls sipp uas: ${CALLS} calls, 0 failed (${transport})`, async () => {
@@ -54,7 +62,7 @@ describe.skipIf(!haveSipp())('sipp interop', () => {
         calls: CALLS,
       });
       // sipp needs a moment to bind before the first INVITE.
-      await new Promise((r) => setTimeout(r, 500));
+      await waitListening(port, transport === 'TCP' ? 'tcp' : 'udp');
       const target: SipUri = {
         scheme: 'sip',
         user: 'service',
@@ -75,6 +83,7 @@ describe.skipIf(!haveSipp())('sipp interop', () => {
       expect(r.stats?.successful).toBe(CALLS);
       expect(r.stats?.failed).toBe(0);
       expect(ua.ua.load.calls).toBe(0);
+      expectOnly(ua, transport);
     });
   }
 });
