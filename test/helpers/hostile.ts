@@ -77,8 +77,9 @@ export function hostileInput(kind: HostileKind, rand: () => number, port: number
       return m;
     }
     case 'oversized': {
-      // UDP can carry at most ~64 KiB; streams get far more (the TCP framer must close the link).
-      const size = 20_000 + Math.floor(rand() * 40_000);
+      // Around and over the 64 KiB limit: UDP carries at most ~64 KiB (the sender cuts it), streams
+      // get all of it (the TCP framer must close the link).
+      const size = 20_000 + Math.floor(rand() * 100_000);
       return Buffer.from(
         valid().replace('Max-Forwards: 70', `X-Pad: ${'A'.repeat(size)}\r\nMax-Forwards: 70`),
       );

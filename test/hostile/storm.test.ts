@@ -20,14 +20,19 @@ interface StormReport {
   tcp: number;
   connections: number;
   byKind: Record<string, number>;
+  /** Status codes of the responses that came back over UDP. */
+  statuses: Record<string, number>;
 }
 
 async function storm(peer: PeerProcess, seed: number): Promise<StormReport> {
   const rand = mulberry32(seed);
-  const report: StormReport = { udp: 0, tcp: 0, connections: 0, byKind: {} };
+  const report: StormReport = { udp: 0, tcp: 0, connections: 0, byKind: {}, statuses: {} };
   const udp = dgram.createSocket('udp4');
   udp.on('error', () => {}); // EMSGSIZE and friends are part of the storm
-  udp.on('message', () => {}); // responses (400s, 404s) are drained and ignored
+  udp.on('message', (m) => {
+    const status = /^SIP\/2\.0 (\d{3})/.exec(m.toString('latin1', 0, 20))?.[1] ?? 'other';
+    report.statuses[status] = (report.statuses[status] ?? 0) + 1;
+  });
   await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
 
   const tcpBatch: Buffer[] = [];
@@ -135,11 +140,16 @@ describe('hostile input storm against peerpbx run', () => {
     const heap0 = (await memory(peer)).heapUsed;
     const settled: MemoryReport[] = [];
     const peaks: number[] = [];
+    let last: StormReport | undefined;
     for (let seed = 1; seed <= 3; seed++) {
       const r = await storm(peer, seed);
+      last = r;
       expect(r.udp + r.tcp).toBe(STORM);
       expect(r.tcp).toBeGreaterThan(1000);
       for (const k of KINDS) expect(r.byKind[k]).toBeGreaterThan(1000);
+      // Under fire the peer still did its job: 400s for what it could answer, 404s for calls.
+      expect(r.statuses['400']).toBeGreaterThan(100);
+      expect(r.statuses['404']).toBeGreaterThan(10);
       expect(peer.child.exitCode).toBeNull();
       await stillAnswers(peer);
       peaks.push(rssBytes(peer.pid));
@@ -151,7 +161,7 @@ describe('hostile input storm against peerpbx run', () => {
     expect(peer.stderr()).not.toMatch(/"level":"error"/);
 
     console.log(
-      `hostile storms: rss baseline ${mb(baseline)}, peaks ${peaks.map(mb).join(' / ')}; ` +
+      `responses to storm 3: ${JSON.stringify(last?.statuses)}; hostile storms: rss baseline ${mb(baseline)}, peaks ${peaks.map(mb).join(' / ')}; ` +
         `heap after GC ${mb(heap0)} -> ${settled.map((m) => mb(m.heapUsed)).join(' / ')}`,
     );
     // Bounded: resident memory under a fixed multiple of the idle peer's, at the peak of every storm.
