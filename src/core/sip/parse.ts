@@ -208,6 +208,13 @@ function parseHead(h: string, rest: Uint8Array): ParseResult {
     } else {
       value = value.trim();
     }
+    // A CR not followed by LF is not a line end anywhere in SIP; some parsers treat it as one,
+    // so a value carrying it could smuggle a header past them.
+    if (value.indexOf('\r') >= 0) {
+      problem ??= { code: 'header', reason: 'bare CR in a header value' };
+      i = next;
+      continue;
+    }
     const err = addHeader(d, h.slice(i, nameEnd), value);
     if (err && !err.ok) problem ??= err.error;
     i = next;
@@ -237,6 +244,7 @@ function parseStartLine(h: string, end: number, d: Draft): ParseResult | null {
     if (j < end && h.charCodeAt(j) !== 32) return fail('start-line', 'status code is not 3 digits', d);
     d.status = status;
     d.reason = j < end ? h.slice(j + 1, end) : '';
+    if (d.reason.indexOf('\r') >= 0) return fail('start-line', 'bare CR in the reason phrase', d);
     return null;
   }
   // Request-Line = Method SP Request-URI SP SIP-Version (exactly one SP each)

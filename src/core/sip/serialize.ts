@@ -12,17 +12,25 @@ export { serializeUri } from './uri.ts';
 
 const encoder = new TextEncoder();
 
+/**
+ * Values set by applications must not break out of their line (header injection): CR and LF
+ * become spaces. Parsed values never contain them, so this keeps round trips exact.
+ */
+function oneLine(v: string): string {
+  return v.indexOf('\n') < 0 && v.indexOf('\r') < 0 ? v : v.replace(/[\r\n]+/g, ' ');
+}
+
 /** The header section (start line through the empty line) as text. */
 export function serializeHead(msg: SipMessage): string {
   let out =
     msg.type === 'request'
       ? `${msg.method} ${serializeUri(msg.uri)} SIP/2.0\r\n`
-      : `SIP/2.0 ${msg.status} ${msg.reason}\r\n`;
+      : `SIP/2.0 ${msg.status} ${oneLine(msg.reason)}\r\n`;
   for (const v of msg.via) out += `Via: ${serializeVia(v)}\r\n`;
   out += `From: ${serializeNameAddr(msg.from)}\r\nTo: ${serializeNameAddr(msg.to)}\r\nCall-ID: ${msg.callId}\r\nCSeq: ${msg.cseq.seq} ${msg.cseq.method}\r\n`;
   if (msg.type === 'request' && msg.maxForwards !== null) out += `Max-Forwards: ${msg.maxForwards}\r\n`;
   const hs = msg.headers;
-  for (let i = 0; i < hs.length; i++) out += `${hs[i].name}: ${hs[i].value}\r\n`;
+  for (let i = 0; i < hs.length; i++) out += `${hs[i].name}: ${oneLine(hs[i].value)}\r\n`;
   return `${out}Content-Length: ${msg.body.length}\r\n\r\n`;
 }
 

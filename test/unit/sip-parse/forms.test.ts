@@ -139,6 +139,16 @@ describe('header forms', () => {
     expect(getHeader(m, 'Subject')).toBe('a b c');
   });
 
+  it('bare CR inside a header value or reason phrase is an error; the serializer never emits one', () => {
+    expect(errCode(req([...BASE, 'Subject: a\rInjected: yes']))).toBe('header');
+    expect(errCode(req(['SIP/2.0 200 O\rK', ...BASE.slice(1, 6)]))).toBe('start-line');
+    const m = okReq(req(BASE));
+    m.headers.push({ name: 'Subject', value: 'x\r\nVia: SIP/2.0/UDP evil' });
+    const again = okReq(serializeMessage(m));
+    expect(again.via).toHaveLength(1);
+    expect(getHeader(again, 'Subject')).toBe('x Via: SIP/2.0/UDP evil');
+  });
+
   it('a continuation line right after the start line is an error', () => {
     expect(errCode(req(['OPTIONS sip:b@h SIP/2.0', ' Via: SIP/2.0/UDP h', ...BASE.slice(1)]))).toBe('header');
   });
