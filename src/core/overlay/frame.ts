@@ -237,9 +237,13 @@ export function checkMessage(raw: unknown): string | null {
         ? null
         : 'notify: bad fields';
     case 'view-digest':
-      return isStr(raw.hash) ? null : 'view-digest: bad hash';
+      return arrayOf(raw.buckets, isNum) ? null : 'view-digest: bad buckets';
     case 'view':
-      return arrayOf(raw.members, isGossip) && typeof raw.wantReply === 'boolean' ? null : 'view: bad fields';
+      return arrayOf(raw.buckets, isNum) &&
+        arrayOf(raw.members, isGossip) &&
+        typeof raw.wantReply === 'boolean'
+        ? null
+        : 'view: bad fields';
     default:
       return `unknown message type ${String(raw.t)}`;
   }

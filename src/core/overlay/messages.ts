@@ -126,16 +126,17 @@ export interface NotifyMessage {
   values: StoredValue[];
 }
 
-/** Membership anti-entropy: the hash of the sender's live view; a mismatch triggers a 'view'. */
+/** Membership anti-entropy: one hash per ring bucket of the sender's live view. */
 export interface ViewDigestMessage {
   t: 'view-digest';
   from: PeerInfo;
-  hash: string;
+  buckets: number[];
 }
-/** The sender's whole membership view (live and gone peers), merged like gossip. */
+/** The sender's members (live and gone) in the buckets whose hashes differed; merged like gossip. */
 export interface ViewMessage {
   t: 'view';
   from: PeerInfo;
+  buckets: number[];
   members: GossipEvent[];
   wantReply: boolean;
 }

@@ -32,7 +32,7 @@ import type {
   ValueMeta,
   WatchRegistration,
 } from './messages.ts';
-import { RoutingTable } from './routing-table.ts';
+import { bucketOf, memberEvent, RoutingTable } from './routing-table.ts';
 
 export interface OverlayConfig {
   successors: number;
@@ -272,7 +272,7 @@ export class OverlayNode {
       if (now >= this.nextViewSync) {
         this.nextViewSync = now + this.config.viewSyncMs;
         const r = this.table.randomLive();
-        if (r) this.send(r, { t: 'view-digest', from: this.me, hash: this.table.viewHash() });
+        if (r) this.send(r, { t: 'view-digest', from: this.me, buckets: [...this.table.buckets] });
       }
       this.checkNeighbours(now);
       this.checkProbes(now);
@@ -381,14 +381,28 @@ export class OverlayNode {
         this.gossip.push({ peer: msg.from, status: 'left' });
         this.emit({ type: 'peer-down', id: msg.from.id, reason: 'left' });
         break;
-      case 'view-digest':
-        if (msg.hash !== this.table.viewHash())
-          this.send(msg.from.id, { t: 'view', from: this.me, members: this.viewEvents(), wantReply: true });
+      case 'view-digest': {
+        const mine = this.table.buckets;
+        const differ: number[] = [];
+        for (let b = 0; b < mine.length; b++) if (mine[b] !== msg.buckets[b]) differ.push(b);
+        if (differ.length > 0) {
+          const members = this.viewEvents(new Set(differ));
+          this.send(msg.from.id, { t: 'view', from: this.me, buckets: differ, members, wantReply: true });
+        }
         break;
+      }
       case 'view':
         this.applyGossip(now, msg.members, false);
-        if (msg.wantReply)
-          this.send(msg.from.id, { t: 'view', from: this.me, members: this.viewEvents(), wantReply: false });
+        if (msg.wantReply) {
+          const members = this.viewEvents(new Set(msg.buckets));
+          this.send(msg.from.id, {
+            t: 'view',
+            from: this.me,
+            buckets: msg.buckets,
+            members,
+            wantReply: false,
+          });
+        }
         break;
       case 'notify': {
         if (!this.ownWatches.has(msg.watchId)) break;
@@ -735,21 +749,16 @@ export class OverlayNode {
     }
   }
 
-  private viewCache: { hash: string; inc: number; events: GossipEvent[] } | null = null;
-
-  /** Our whole view as events, rebuilt only when the view changed since the last request. */
-  private viewEvents(): GossipEvent[] {
-    const hash = this.table.viewHash();
-    if (this.viewCache?.hash === hash && this.viewCache.inc === this.inc) return this.viewCache.events;
-    const events: GossipEvent[] = [{ peer: this.me, status: 'alive' }];
-    for (const m of this.table.members.values())
-      events.push({ peer: { id: m.id, address: m.address, inc: m.inc }, status: m.status });
-    this.viewCache = { hash, inc: this.inc, events };
-    return events;
+  /** Our members (and ourselves) in the given ring buckets, as gossip events. */
+  private viewEvents(buckets: ReadonlySet<number>): GossipEvent[] {
+    const out: GossipEvent[] = buckets.has(bucketOf(this.id)) ? [{ peer: this.me, status: 'alive' }] : [];
+    for (const m of this.table.membersIn(buckets)) out.push(memberEvent(m));
+    return out;
   }
 
   /** Applies membership news; `spread` re-queues what was new to us (false for bulk view merges). */
   private applyGossip(now: number, events: GossipEvent[], spread = true): void {
+    let ringMoved = false;
     for (const ev of events) {
       const p = ev.peer;
       const m = this.table.get(p.id);
@@ -764,10 +773,7 @@ export class OverlayNode {
       }
       if (ev.status === 'alive') {
         if (!m || (m.status !== 'alive' && p.inc > m.inc)) {
-          if (this.table.setAlive(p, now)) {
-            this.ringChanged(now);
-            this.emit({ type: 'peer-up', id: p.id });
-          }
+          if (this.table.setAlive(p, now)) ringMoved = true;
           if (spread) this.gossip.push(ev);
         } else if (p.inc > m.inc) {
           m.inc = p.inc;
@@ -777,25 +783,25 @@ export class OverlayNode {
         if (spread) this.gossip.push(ev);
       } else if (m.status === 'alive' ? p.inc >= m.inc : p.inc > m.inc) {
         if (this.table.setGone(p, ev.status, now)) {
-          this.ringChanged(now);
+          ringMoved = true;
           this.emit({ type: 'peer-down', id: p.id, reason: `${ev.status} (gossip)` });
         }
         if (spread) this.gossip.push(ev);
       }
     }
+    if (ringMoved) this.ringChanged(now);
   }
 
   /** CHORD-RELOAD Update content: a neighbour's neighbour set fills our ring near us. */
   private learnNeighbours(now: number, nb: PeerInfo[]): void {
+    let ringMoved = false;
     for (const p of nb) {
-      if (p.id === this.id) continue;
       const m = this.table.get(p.id);
       if (m && (m.status === 'alive' || p.inc <= m.inc)) continue;
-      if (this.table.setAlive(p, now)) {
-        this.ringChanged(now);
-        this.emit({ type: 'peer-up', id: p.id });
-      }
+      if (p.id === this.id) continue;
+      if (this.table.setAlive(p, now)) ringMoved = true;
     }
+    if (ringMoved) this.ringChanged(now);
   }
 
   private neighbourInfos(): PeerInfo[] {

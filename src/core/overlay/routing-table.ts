@@ -1,12 +1,22 @@
 // The routing table of one peer (CHORD-RELOAD section 10.3): predecessors, successors, fingers and
 // the membership view (every known peer with address, incarnation and last-seen). The ring is the
 // sorted view of live peers; neighbour sets are read off it by binary search.
-import { createHash } from 'node:crypto';
 import type { Address } from '../net.ts';
 import type { NodeId } from '../records/types.ts';
 import { addPowerOfTwo, between, ID_BITS } from './ids.ts';
-import type { MemberStatus, PeerInfo } from './messages.ts';
+import type { GossipEvent, MemberStatus, PeerInfo } from './messages.ts';
 import { SortedIds } from './sorted-ids.ts';
+
+export const VIEW_BUCKETS = 256;
+
+/** The view-digest bucket of an id: its first byte (about 4 peers per bucket at 1,000 peers). */
+export function bucketOf(id: NodeId): number {
+  return Number.parseInt(id.slice(0, 2), 16);
+}
+
+function idHash32(id: NodeId): number {
+  return (Number.parseInt(id.slice(2, 10), 16) ^ Number.parseInt(id.slice(24, 32), 16)) >>> 0;
+}
 
 export interface Member {
   id: NodeId;
@@ -17,6 +27,16 @@ export interface Member {
   lastHeard: number;
   /** When it was marked dead/left (for probing and forgetting). */
   since: number;
+  /** Cached gossip form of this entry (view exchanges send thousands; allocation dominates). */
+  event?: GossipEvent;
+}
+
+/** The entry as a gossip event, reusing the cached object while it is current. */
+export function memberEvent(m: Member): GossipEvent {
+  const e = m.event;
+  if (e && e.status === m.status && e.peer.inc === m.inc && e.peer.address === m.address) return e;
+  m.event = { peer: { id: m.id, address: m.address, inc: m.inc }, status: m.status };
+  return m.event;
 }
 
 export interface RoutingConfig {
@@ -43,11 +63,12 @@ export class RoutingTable {
     readonly self: NodeId,
     private readonly config: RoutingConfig,
     private readonly random: () => number,
-  ) {}
-
-  get liveCount(): number {
-    return this.ring.size;
+  ) {
+    this.toggleBucket(self);
   }
+
+  /** Live peers in the view (kept as a counter so writes never force a ring merge). */
+  liveCount = 0;
 
   successors(): NodeId[] {
     if (!this.succCache)
@@ -90,29 +111,21 @@ export class RoutingTable {
     return this.fingerCache;
   }
 
-  private viewHashCache: string | null = null;
+  /** XOR of id hashes per bucket of the ring (256 buckets): cheap, incremental view digests. */
+  readonly buckets = new Uint32Array(VIEW_BUCKETS);
 
-  /** Hash of the live view (ids only): equal hashes mean two peers see the same ring. */
-  viewHash(): string {
-    if (this.viewHashCache === null) {
-      // Hash ring + self in id order, so peers that agree on membership get equal hashes.
-      const h = createHash('sha256');
-      let selfDone = false;
-      for (const id of this.ring.toArray()) {
-        if (!selfDone && this.self < id) {
-          h.update(this.self);
-          selfDone = true;
-        }
-        h.update(id);
-      }
-      if (!selfDone) h.update(this.self);
-      this.viewHashCache = h.digest('hex').slice(0, 16);
-    }
-    return this.viewHashCache;
+  private toggleBucket(id: NodeId): void {
+    this.buckets[bucketOf(id)] ^= idHash32(id);
+  }
+
+  /** Members (live and gone) whose ids fall in the given buckets. */
+  membersIn(buckets: ReadonlySet<number>): Member[] {
+    const out: Member[] = [];
+    for (const m of this.members.values()) if (buckets.has(bucketOf(m.id))) out.push(m);
+    return out;
   }
 
   private changed(): void {
-    this.viewHashCache = null;
     this.succCache = null;
     this.predCache = null;
     this.fingerCache = null;
@@ -212,6 +225,8 @@ export class RoutingTable {
       this.members.set(peer.id, { ...peer, status: 'alive', lastHeard: now, since: now });
     }
     this.ring.insert(peer.id);
+    this.toggleBucket(peer.id);
+    this.liveCount++;
     this.changed();
     this.evictIfFull();
     return true;
@@ -233,6 +248,8 @@ export class RoutingTable {
     this.addGone(peer.id);
     if (wasAlive) {
       this.ring.remove(peer.id);
+      this.toggleBucket(peer.id);
+      this.liveCount--;
       this.changed();
     }
     return wasAlive;
@@ -243,12 +260,16 @@ export class RoutingTable {
     if (!m) return;
     this.members.delete(id);
     this.removeGone(id);
-    if (m.status === 'alive' && this.ring.remove(id)) this.changed();
+    if (m.status === 'alive' && this.ring.remove(id)) {
+      this.toggleBucket(id);
+      this.liveCount--;
+      this.changed();
+    }
   }
 
   /** Keeps the view bounded: forgets a random live peer that is neither a neighbour nor a finger. */
   private evictIfFull(): void {
-    if (this.ring.size <= this.config.maxView) return;
+    if (this.liveCount <= this.config.maxView) return;
     this.complete = false;
     const keep = new Set([...this.successors(), ...this.predecessors(), ...this.fingers()]);
     for (let tries = 0; tries < 16; tries++) {
@@ -256,6 +277,8 @@ export class RoutingTable {
       if (id === this.self || keep.has(id)) continue;
       this.members.delete(id);
       this.ring.remove(id);
+      this.toggleBucket(id);
+      this.liveCount--;
       this.changed();
       return;
     }
