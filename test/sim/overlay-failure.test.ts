@@ -68,7 +68,9 @@ describe('overlay simulation: failures and replication', () => {
     growOverlay(net, 200, 10, 5000, rng);
     expect(net.runUntilTrue(() => converged(net), 60_000, 1000)).not.toBeNull();
     const ring = net.trueRing();
-    ring.forEach((p, i) => expect(p.node.table.successors()[0]).toBe(ring[(i + 1) % ring.length].id));
+    ring.forEach((p, i) => {
+      expect(p.node.table.successors()[0]).toBe(ring[(i + 1) % ring.length].id);
+    });
     const values = makeValues(100, net.now);
     const reqs = storeAll(net, values, rng);
     for (const { peer, requestId } of reqs.values()) expect(peer.results.get(requestId)?.ok).toBe(true);

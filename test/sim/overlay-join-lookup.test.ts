@@ -71,6 +71,8 @@ describe('overlay simulation: join and lookup', () => {
     growOverlay(net, 40, 10, 5000, seededRandom(22));
     const ring = net.trueRing();
     expect(ring.length).toBe(40);
-    ring.forEach((p, i) => expect(p.node.table.successors()[0]).toBe(ring[(i + 1) % ring.length].id));
+    ring.forEach((p, i) => {
+      expect(p.node.table.successors()[0]).toBe(ring[(i + 1) % ring.length].id);
+    });
   });
 });
