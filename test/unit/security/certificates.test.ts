@@ -27,6 +27,24 @@ describe('office CA', () => {
     expect(office.ca.fingerprint).toBe(x.fingerprint256.replaceAll(':', '').toLowerCase());
   });
 
+  it('protects the CA key with PBKDF2 (100,000 iterations by default)', () => {
+    const ca = createOfficeCa({
+      officeName: 'x',
+      passphrase: PASSPHRASE,
+      keyPair: newKeyPair(),
+      now: NOW,
+      random,
+    });
+    const info = forge.asn1.fromDer(forge.pem.decode(ca.encryptedKeyPem)[0].body);
+    // EncryptedPrivateKeyInfo > algorithm > PBES2 params > keyDerivationFunc > PBKDF2 params > iterationCount
+    const at = (n: forge.asn1.Asn1, i: number) => (n.value as forge.asn1.Asn1[])[i];
+    const kdfParams = at(at(at(at(info, 0), 1), 0), 1);
+    const count = forge.util.bytesToHex(at(kdfParams, 1).value as string);
+    expect(Number.parseInt(count, 16)).toBe(100_000);
+    expect(openCaKey(ca.encryptedKeyPem, PASSPHRASE).ok).toBe(true);
+    expect(openCaKey(ca.encryptedKeyPem, 'not the passphrase').ok).toBe(false);
+  });
+
   it('exports the CA key only encrypted (PKCS#8) and opens it with the passphrase', () => {
     expect(office.ca.encryptedKeyPem).toContain('BEGIN ENCRYPTED PRIVATE KEY');
     expect(office.ca.encryptedKeyPem).not.toContain('BEGIN RSA PRIVATE KEY');

@@ -50,6 +50,7 @@ export function makeOffice(
     keyPair: newKeyPair(),
     now: NOW,
     random,
+    kdfIterations: 1000, // keeps the many test offices fast; certificates.test.ts checks the default
   });
   const caKey = openCaKey(ca.encryptedKeyPem, PASSPHRASE);
   if (!caKey.ok) throw new Error(caKey.reason);
