@@ -1,0 +1,3 @@
+export { startUiBridge, UI_HOST, type UiBridge, type UiBridgeOptions, WS_PATH } from './server.ts';
+export { contentSecurityPolicy } from './static-files.ts';
+export { loadUiToken, UI_TOKEN_FILE } from './token.ts';
