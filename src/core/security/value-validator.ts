@@ -92,6 +92,7 @@ export class OfficeValueValidator implements ValueValidator {
         `resourceId is not the hash of resource name "${String(v.resourceName).slice(0, 80)}"`,
       );
     }
+    if (typeof v.exists !== 'boolean') return refuse('invalid', 'exists must be a boolean');
     if (!(v.value instanceof Uint8Array) || !(v.signature instanceof Uint8Array)) {
       return refuse('invalid', 'value and signature must be bytes');
     }

@@ -350,3 +350,56 @@ describe('published CERTIFICATE records', () => {
     });
   });
 });
+
+describe('hostile values', () => {
+  it('never throw: every malformed field is a refusal with a reason', () => {
+    const good = registration();
+    const junk: unknown[] = [
+      undefined,
+      null,
+      0,
+      -1,
+      1.5,
+      Number.NaN,
+      '',
+      'x',
+      {},
+      [],
+      new Uint8Array(0),
+      { length: 3 },
+    ];
+    const fields = Object.keys(good) as Array<keyof StoredValue>;
+    const accepted: string[] = [];
+    for (const f of fields) {
+      for (const j of junk) {
+        const bad = { ...good, [f]: j } as unknown as StoredValue;
+        const r = validator.validate(bad, NOW);
+        if (r.ok) accepted.push(`${f}=${String(j)}`);
+        else expect(r.reason.length).toBeGreaterThan(0);
+      }
+    }
+    expect(accepted).toEqual([]);
+    for (const j of junk) {
+      for (const s of ['nodeId', 'user', 'certificate'] as const) {
+        const r = validator.validate(
+          { ...good, signer: { ...good.signer, [s]: j } } as unknown as StoredValue,
+          NOW,
+        );
+        expect(r.ok).toBe(false);
+      }
+    }
+    expect(validator.validate({ ...good, signer: null } as unknown as StoredValue, NOW).ok).toBe(false);
+    expect(
+      validator.validate(
+        {
+          ...good,
+          signer: {
+            ...good.signer,
+            certificate: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----',
+          },
+        },
+        NOW,
+      ).ok,
+    ).toBe(false);
+  });
+});
