@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import { describe, expect, it } from 'vitest';
 import { createOfficeCa, openCaKey } from '../../../src/core/security/ca.ts';
@@ -50,6 +50,12 @@ describe('office CA', () => {
     expect(office.ca.encryptedKeyPem).not.toContain('BEGIN RSA PRIVATE KEY');
     const opened = openCaKey(office.ca.encryptedKeyPem, PASSPHRASE);
     expect(opened.ok).toBe(true);
+    // Standard PKCS#8/PBES2: OpenSSL (Node) reads it too, and refuses a wrong passphrase.
+    const k = createPrivateKey({ key: office.ca.encryptedKeyPem, format: 'pem', passphrase: PASSPHRASE });
+    expect(k.asymmetricKeyDetails?.modulusLength).toBe(2048);
+    expect(() =>
+      createPrivateKey({ key: office.ca.encryptedKeyPem, format: 'pem', passphrase: 'nope nope' }),
+    ).toThrow();
   });
 
   it('refuses a wrong passphrase with a reason', () => {
