@@ -1,0 +1,156 @@
+// Calls: an incoming call (answer, decline, send to voicemail) and a call in progress (timer, mute,
+// hold, transfer, DTMF keypad, hang up). Shown above every screen while a call exists.
+import { type FormEvent, useEffect, useRef, useState } from 'react';
+import type { Call } from '../../core/api/contract.ts';
+import { useApp } from '../app-context.tsx';
+import { ErrorNotice, errorText, formatDuration, partyName, useBusy, useElapsed } from '../ui.tsx';
+import { Keypad } from './Home.tsx';
+
+const STATE_LABEL: Record<Call['state'], string> = {
+  dialing: 'Calling…',
+  ringing: 'Ringing…',
+  incoming: 'Incoming call',
+  active: 'In call',
+  held: 'On hold',
+  ended: 'Ended',
+};
+
+export function CallPanel() {
+  const { state } = useApp();
+  if (state.calls.length === 0) return null;
+  return (
+    <section className="calls" aria-label="Calls">
+      {state.calls.map((c) =>
+        c.state === 'incoming' ? <IncomingCall key={c.id} call={c} /> : <ActiveCall key={c.id} call={c} />,
+      )}
+    </section>
+  );
+}
+
+function useCallCommand(): [boolean, string | null, (f: () => Promise<{ ok: boolean } & object>) => void] {
+  const [busy, run] = useBusy();
+  const [error, setError] = useState<string | null>(null);
+  const exec = (f: () => Promise<{ ok: boolean } & object>) =>
+    void run(async () => {
+      setError(null);
+      const r = await f();
+      if (!r.ok) setError(errorText(r as never));
+    });
+  return [busy, error, exec];
+}
+
+function IncomingCall({ call }: { call: Call }) {
+  const { engine } = useApp();
+  const [busy, error, exec] = useCallCommand();
+  const answerRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => answerRef.current?.focus(), []);
+  return (
+    <div className="call incoming" role="alertdialog" aria-labelledby={`call-${call.id}`}>
+      <h2 id={`call-${call.id}`}>Incoming call from {partyName(call.remote)}</h2>
+      <div className="row">
+        <button
+          ref={answerRef}
+          type="button"
+          className="primary"
+          disabled={busy}
+          onClick={() => exec(() => engine.command({ type: 'call.answer', callId: call.id }))}
+        >
+          Answer
+        </button>
+        <button
+          type="button"
+          disabled={busy}
+          onClick={() => exec(() => engine.command({ type: 'call.decline', callId: call.id }))}
+        >
+          Decline
+        </button>
+        <button
+          type="button"
+          disabled={busy}
+          onClick={() =>
+            exec(() => engine.command({ type: 'call.decline', callId: call.id, toVoicemail: true }))
+          }
+        >
+          Send to voicemail
+        </button>
+      </div>
+      {error ? <ErrorNotice>{error}</ErrorNotice> : null}
+    </div>
+  );
+}
+
+function ActiveCall({ call }: { call: Call }) {
+  const { engine } = useApp();
+  const [busy, error, exec] = useCallCommand();
+  const [showKeypad, setShowKeypad] = useState(false);
+  const [transferTo, setTransferTo] = useState('');
+  const elapsed = useElapsed(call.answeredAt);
+  const id = call.id;
+  const transfer = (e: FormEvent) => {
+    e.preventDefault();
+    if (transferTo.trim())
+      exec(() => engine.command({ type: 'call.transfer', callId: id, target: transferTo.trim() }));
+  };
+  return (
+    <section className="call active" aria-labelledby={`call-${id}`}>
+      <h2 id={`call-${id}`}>{partyName(call.remote)}</h2>
+      <p className="call-state" aria-live="polite">
+        {STATE_LABEL[call.state]}
+        {call.answeredAt !== undefined ? (
+          <>
+            {' · '}
+            <span className="timer" title="Call duration">
+              {formatDuration(elapsed)}
+            </span>
+          </>
+        ) : null}
+        {call.muted ? ' · Muted' : ''}
+      </p>
+      <div className="row">
+        <button
+          type="button"
+          aria-pressed={call.muted}
+          disabled={busy}
+          onClick={() => exec(() => engine.command({ type: 'call.mute', callId: id, on: !call.muted }))}
+        >
+          {call.muted ? 'Unmute' : 'Mute'}
+        </button>
+        <button
+          type="button"
+          aria-pressed={call.onHold}
+          disabled={busy || call.state === 'dialing' || call.state === 'ringing'}
+          onClick={() => exec(() => engine.command({ type: 'call.hold', callId: id, on: !call.onHold }))}
+        >
+          {call.onHold ? 'Resume' : 'Hold'}
+        </button>
+        <button type="button" aria-expanded={showKeypad} onClick={() => setShowKeypad((v) => !v)}>
+          Keypad
+        </button>
+        <button
+          type="button"
+          className="danger"
+          disabled={busy}
+          onClick={() => exec(() => engine.command({ type: 'call.hangup', callId: id }))}
+        >
+          Hang up
+        </button>
+      </div>
+      {showKeypad ? (
+        <Keypad
+          label="Send tones"
+          onKey={(k) => exec(() => engine.command({ type: 'call.dtmf', callId: id, digits: k }))}
+        />
+      ) : null}
+      <form className="row" onSubmit={transfer}>
+        <label className="search">
+          <span>Transfer to</span>
+          <input value={transferTo} onChange={(e) => setTransferTo(e.target.value)} inputMode="tel" />
+        </label>
+        <button type="submit" disabled={busy || !transferTo.trim()}>
+          Transfer
+        </button>
+      </form>
+      {error ? <ErrorNotice>{error}</ErrorNotice> : null}
+    </section>
+  );
+}

@@ -1,0 +1,186 @@
+// How the renderer reaches the engine. In Electron the preload exposes `window.peerpbx` (the Engine
+// contract over IPC); in a browser served by the headless peer, the WebSocket bridge at /api with the
+// token from the page's `#token=` fragment. Either way every reply and event is validated against the
+// contract before the UI sees it; anything else is dropped and reported on the console.
+import {
+  type ApiFailure,
+  type Command,
+  type CommandType,
+  type EngineEvent,
+  eventSchema,
+  type Reply,
+  replySchema,
+} from '../core/api/contract.ts';
+import type { Engine, EventHandler } from '../core/api/engine.ts';
+import { CLOSE_AUTH_TIMEOUT, CLOSE_UNAUTHORIZED, parseServerMessage } from '../core/api/wire.ts';
+
+export type ConnectionState = 'connecting' | 'ready' | 'unauthorized' | 'disconnected';
+
+export interface Transport extends Engine {
+  readonly state: ConnectionState;
+  onState(handler: (s: ConnectionState) => void): () => void;
+}
+
+/** What Electron's preload puts on `window` (untrusted shapes: validated here). */
+interface PreloadApi {
+  command(cmd: unknown): Promise<unknown>;
+  on(handler: (event: unknown) => void): () => void;
+}
+
+const unreachable = (message: string): ApiFailure => ({ ok: false, error: 'unreachable', message });
+const invalidReply = (message: string): ApiFailure => ({ ok: false, error: 'invalid', message });
+
+class Listeners<T> {
+  private readonly set = new Set<(v: T) => void>();
+  add(h: (v: T) => void): () => void {
+    this.set.add(h);
+    return () => this.set.delete(h);
+  }
+  emit(v: T): void {
+    for (const h of [...this.set]) h(v);
+  }
+}
+
+export class IpcTransport implements Transport {
+  readonly state: ConnectionState = 'ready';
+  constructor(private readonly api: PreloadApi) {}
+
+  async command<C extends Command>(cmd: C): Promise<Reply<C['type']>> {
+    let raw: unknown;
+    try {
+      raw = await this.api.command(cmd);
+    } catch (err) {
+      return unreachable(String(err));
+    }
+    const r = replySchema(cmd.type).parse(raw);
+    if (!r.ok) console.error('invalid reply from the engine', r.error);
+    return r.ok ? (r.value as Reply<C['type']>) : invalidReply(r.error);
+  }
+
+  on(handler: EventHandler): () => void {
+    return this.api.on((raw) => {
+      const e = eventSchema.parse(raw);
+      if (e.ok) handler(e.value);
+      else console.error('invalid event from the engine', e.error);
+    });
+  }
+
+  onState(): () => void {
+    return () => {};
+  }
+}
+
+interface Pending {
+  type: CommandType;
+  resolve: (r: Reply<CommandType> | ApiFailure) => void;
+}
+
+export class WebSocketTransport implements Transport {
+  state: ConnectionState = 'connecting';
+  private ws: WebSocket | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  /** Commands issued before the socket was ready: sent once it is. */
+  private queue: { id: number; cmd: Command }[] = [];
+  private readonly events = new Listeners<EngineEvent>();
+  private readonly states = new Listeners<ConnectionState>();
+  private retryMs = 500;
+
+  constructor(
+    private readonly url: string,
+    private readonly token: string | null,
+  ) {
+    this.connect();
+  }
+
+  private setState(s: ConnectionState): void {
+    this.state = s;
+    this.states.emit(s);
+  }
+
+  private connect(): void {
+    if (!this.token) {
+      this.setState('unauthorized');
+      return;
+    }
+    this.setState('connecting');
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    ws.onopen = () => ws.send(JSON.stringify({ kind: 'auth', token: this.token }));
+    ws.onmessage = (ev) => this.receive(typeof ev.data === 'string' ? ev.data : '');
+    ws.onclose = (ev) => {
+      this.ws = null;
+      for (const [, p] of this.pending) p.resolve(unreachable('connection to the peer lost'));
+      this.pending.clear();
+      if (ev.code === CLOSE_UNAUTHORIZED || ev.code === CLOSE_AUTH_TIMEOUT)
+        return this.setState('unauthorized');
+      this.setState('disconnected');
+      // The peer restarts or the machine sleeps: keep trying, at most every 5 s.
+      setTimeout(() => this.connect(), this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, 5000);
+    };
+  }
+
+  private receive(text: string): void {
+    const m = parseServerMessage(text, (id) => this.pending.get(id)?.type);
+    if (!m.ok) {
+      console.error('invalid message from the peer', m.error);
+      return;
+    }
+    const msg = m.value;
+    if (msg.kind === 'ready') {
+      this.retryMs = 500;
+      this.setState('ready');
+      const q = this.queue;
+      this.queue = [];
+      for (const { id, cmd } of q) this.ws?.send(JSON.stringify({ kind: 'command', id, command: cmd }));
+    } else if (msg.kind === 'event') {
+      this.events.emit(msg.event);
+    } else if (msg.id !== null) {
+      const p = this.pending.get(msg.id);
+      this.pending.delete(msg.id);
+      p?.resolve(msg.reply);
+    } else {
+      console.error('the peer could not read a command', msg.reply);
+    }
+  }
+
+  command<C extends Command>(cmd: C): Promise<Reply<C['type']>> {
+    if (this.state === 'unauthorized')
+      return Promise.resolve(unreachable('not authorized: open the link the peer printed'));
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, { type: cmd.type, resolve: resolve as Pending['resolve'] });
+      if (this.state === 'ready' && this.ws)
+        this.ws.send(JSON.stringify({ kind: 'command', id, command: cmd }));
+      else this.queue.push({ id, cmd });
+    });
+  }
+
+  on(handler: EventHandler): () => void {
+    return this.events.add(handler);
+  }
+
+  onState(handler: (s: ConnectionState) => void): () => void {
+    return this.states.add(handler);
+  }
+}
+
+/** Takes the token from `#token=...` once, keeps it for reloads of this tab, and clears the URL. */
+export function takeTokenFromLocation(loc: Location, store: Storage, history: History): string | null {
+  const m = /(?:^#|&)token=([^&]+)/.exec(loc.hash);
+  if (m) {
+    const token = decodeURIComponent(m[1]);
+    store.setItem('peerpbx.token', token);
+    history.replaceState(null, '', loc.pathname + loc.search);
+    return token;
+  }
+  return store.getItem('peerpbx.token');
+}
+
+export function createTransport(): Transport {
+  const preload = (window as unknown as { peerpbx?: PreloadApi }).peerpbx;
+  if (preload) return new IpcTransport(preload);
+  const token = takeTokenFromLocation(window.location, window.sessionStorage, window.history);
+  return new WebSocketTransport(`ws://${window.location.host}/api`, token);
+}
