@@ -1,0 +1,1 @@
+export { type PhoneEvent, type PhoneEventListener, SoftPhone, type SoftPhoneOptions } from './soft-phone.ts';

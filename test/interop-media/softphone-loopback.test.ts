@@ -1,0 +1,87 @@
+// Two SoftPhones call each other over loopback with PCMA: the call connects, each side's tone
+// arrives at the other (Goertzel), digits cross as RFC 4733 events, hold stops the media toward
+// the holder and resume restores it, and hang-up ends both sides with media cleaned up.
+import { afterEach, describe, expect, it } from 'vitest';
+import { ToneProbe } from '../../src/main/media/sinks.ts';
+import { SoftPhone } from '../../src/main/phone/soft-phone.ts';
+
+const phones: SoftPhone[] = [];
+afterEach(async () => {
+  await Promise.all(phones.splice(0).map((p) => p.close()));
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('SoftPhone to SoftPhone on loopback', () => {
+  it('connects with PCMA, carries both tones, DTMF, hold/resume, and hangs up cleanly', async () => {
+    const probes = { a: new ToneProbe(500), b: new ToneProbe(500) };
+    const a = await SoftPhone.start({
+      user: 'alice',
+      codecs: ['PCMA'],
+      toneHz: 440,
+      rtpPorts: { min: 31000, max: 31099 },
+      sinks: () => [probes.a],
+    });
+    const b = await SoftPhone.start({
+      user: 'bob',
+      codecs: ['PCMA', 'PCMU'],
+      autoAnswer: true,
+      answerDelayMs: 50,
+      toneHz: 1000,
+      rtpPorts: { min: 31000, max: 31099 },
+      sinks: () => [probes.b],
+    });
+    phones.push(a, b);
+    const ringing = a.next('ringing');
+    const answered = a.next('answered');
+    const bAnswered = b.next('answered');
+    const id = await a.call(b.uri);
+    await ringing;
+    const ans = await answered;
+    expect(ans.remote.codec.name).toBe('PCMA');
+    const bCall = (await bAnswered).call;
+    await sleep(1200);
+    expect(probes.a.strength(1000)).toBeGreaterThan(0.8);
+    expect(probes.a.strength(700)).toBeLessThan(0.05);
+    expect(probes.b.strength(440)).toBeGreaterThan(0.8);
+    expect(probes.b.strength(1000)).toBeLessThan(0.05);
+
+    // DTMF both ways.
+    const got: string[] = [];
+    b.on((e) => {
+      if (e.type === 'dtmf') got.push(e.digit);
+    });
+    expect(a.sendDtmf(id, '19#')).toBe(3);
+    const back = a.next('dtmf');
+    b.sendDtmf(bCall, '*');
+    expect((await back).digit).toBe('*');
+    await sleep(800);
+    expect(got).toEqual(['1', '9', '#']);
+
+    // Hold: a sends sendonly, b answers recvonly and stops sending to a.
+    const bUpdated = b.next('media-updated');
+    expect(await a.hold(id)).toBe(true);
+    const upd = await bUpdated;
+    expect(upd).toMatchObject({ sending: false, receiving: true, remoteHold: true });
+    await sleep(200);
+    const rxAtHold = a.mediaStats(id)!.packetsReceived;
+    const bRxAtHold = b.mediaStats(bCall)!.packetsReceived;
+    await sleep(600);
+    expect(a.mediaStats(id)!.packetsReceived).toBe(rxAtHold);
+    expect(b.mediaStats(bCall)!.packetsReceived).toBeGreaterThan(bRxAtHold + 20);
+    expect(await a.resume(id)).toBe(true);
+    await sleep(600);
+    expect(a.mediaStats(id)!.packetsReceived).toBeGreaterThan(rxAtHold + 20);
+
+    const aEnded = a.next('ended');
+    const bEnded = b.next('ended');
+    a.hangup(id);
+    const [ea, eb] = await Promise.all([aEnded, bEnded]);
+    expect(ea.reason).toBe('local-bye');
+    expect(eb.reason).toBe('remote-bye');
+    expect(ea.stats!.packetsSent).toBeGreaterThan(80);
+    expect(ea.stats!.lost).toBe(0);
+    expect(a.activeCalls).toEqual([]);
+    expect(b.activeCalls).toEqual([]);
+  });
+});
