@@ -197,4 +197,26 @@ describe('SipTransports', () => {
     expect(inbox).toHaveLength(0);
     await until(() => t.tcp.connectionCount === 0);
   });
+
+  it('dual-stack bind (::) serves IPv4 peers with plain IPv4 addresses', async () => {
+    const inbox: InboundMessage[] = [];
+    const t = await SipTransports.start({ bind: '::', port: 0, onMessage: (m) => inbox.push(m) });
+    open.push(t);
+    const s = dgram.createSocket('udp4');
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+    const replies: string[] = [];
+    s.on('message', (m) => replies.push(m.toString()));
+    s.send(msg('v4'), t.port, '127.0.0.1');
+    await until(() => inbox.length === 1);
+    expect(inbox[0].from).toEqual({ transport: 'UDP', host: '127.0.0.1', port: s.address().port });
+    t.send(inbox[0].from, enc.encode('SIP/2.0 200 OK\r\n\r\n'));
+    await until(() => replies.length === 1);
+    s.close();
+    const c = net.connect(t.port, '127.0.0.1');
+    await new Promise((r) => c.once('connect', r));
+    c.write(msg('tcp'));
+    await until(() => inbox.length === 2);
+    expect(inbox[1].from.host).toBe('127.0.0.1');
+    c.destroy();
+  });
 });

@@ -143,7 +143,9 @@ export function buildProgram(): Command {
 
   // Errors as one line, never the help text after them; exits are ours to decide.
   const quiet = (cmd: Command) => {
-    cmd.exitOverride().configureOutput({ outputError: (s, write) => write(`${s.trim().split('\n')[0]}\n`) });
+    cmd
+      .exitOverride()
+      .configureOutput({ outputError: (s, write) => write(`peerpbx: ${s.trim().split('\n')[0]}\n`) });
     cmd.showHelpAfterError(false);
     for (const sub of cmd.commands) quiet(sub);
   };

@@ -1,5 +1,6 @@
 // `peerpbx run`: lock the data folder, start the peer, print where it listens, stop cleanly on
 // SIGINT/SIGTERM.
+import { isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
 import type { TimerConfig } from '../../core/sip/transaction/layer.ts';
 import type { PeerConfig } from '../config.ts';
@@ -69,9 +70,8 @@ export async function runPeer(config: PeerConfig): Promise<number> {
   });
 
   const sip = peer.sipAddress;
-  process.stdout.write(
-    `peerpbx listening: sip udp://${sip.host}:${sip.port} tcp://${sip.host}:${sip.port} data ${dataDir}\n`,
-  );
+  const hostPort = `${isIPv6(sip.host) ? `[${sip.host}]` : sip.host}:${sip.port}`;
+  process.stdout.write(`peerpbx listening: sip udp://${hostPort} tcp://${hostPort} data ${dataDir}\n`);
   log.info('peer running', { pid: process.pid, sipPort: sip.port, bind: sip.host, dataDir });
 
   const signal = await stopSignal;

@@ -5,7 +5,7 @@ import { type Address, addressKey } from '../../core/net.ts';
 import type { Logger } from '../log.ts';
 import { StreamFramer } from './framing.ts';
 import type { InboundHandler, SendOptions, TransportLimits } from './types.ts';
-import { stripBrackets } from './udp.ts';
+import { stripBrackets, unmapIPv4 } from './udp.ts';
 
 interface Queued {
   data: Uint8Array;
@@ -210,6 +210,4 @@ export class TcpTransport {
 }
 
 /** Node reports IPv4 peers of a dual-stack socket as ::ffff:a.b.c.d; SIP wants a.b.c.d. */
-export function normalizeHost(host: string): string {
-  return host.startsWith('::ffff:') && host.includes('.') ? host.slice(7) : host;
-}
+export const normalizeHost = unmapIPv4;

@@ -1,6 +1,6 @@
 // SIP over UDP: each datagram is one message (RFC 3261 section 18.3).
 import dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import type { Address } from '../../core/net.ts';
 import type { Logger } from '../log.ts';
 import type { InboundHandler } from './types.ts';
@@ -8,6 +8,7 @@ import type { InboundHandler } from './types.ts';
 export class UdpTransport {
   private socket: dgram.Socket | null = null;
   private dropped = 0;
+  private ipv6 = false;
 
   constructor(
     private readonly onMessage: InboundHandler,
@@ -17,7 +18,8 @@ export class UdpTransport {
 
   /** Binds; resolves with the bound port (useful with port 0). */
   listen(host: string, port: number): Promise<number> {
-    const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false });
+    this.ipv6 = isIPv6(host);
+    const socket = dgram.createSocket({ type: this.ipv6 ? 'udp6' : 'udp4', reuseAddr: false });
     this.socket = socket;
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
@@ -31,7 +33,7 @@ export class UdpTransport {
   }
 
   private receive(data: Buffer, rinfo: dgram.RemoteInfo): void {
-    const from: Address = { transport: 'UDP', host: rinfo.address, port: rinfo.port };
+    const from: Address = { transport: 'UDP', host: unmapIPv4(rinfo.address), port: rinfo.port };
     if (data.length > this.maxMessageBytes) {
       this.drop('oversize datagram', from, { bytes: data.length });
       return;
@@ -63,7 +65,9 @@ export class UdpTransport {
       fail('udp: refusing to send oversize message', { bytes: data.length });
       return;
     }
-    const host = stripBrackets(to.host);
+    // A dual-stack (udp6) socket reaches IPv4 peers through their mapped address.
+    const plain = stripBrackets(to.host);
+    const host = this.ipv6 && isIPv4(plain) ? `::ffff:${plain}` : plain;
     this.socket.send(data, to.port, host, (err) => {
       if (err) fail('udp send failed', { err: err.message });
     });
@@ -79,4 +83,9 @@ export class UdpTransport {
 
 export function stripBrackets(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/** Dual-stack sockets report IPv4 peers as ::ffff:a.b.c.d; SIP (Via received) wants a.b.c.d. */
+export function unmapIPv4(host: string): string {
+  return host.startsWith('::ffff:') && host.includes('.') ? host.slice(7) : host;
 }
