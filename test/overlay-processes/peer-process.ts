@@ -84,6 +84,7 @@ async function handle(req: Req): Promise<Record<string, unknown>> {
       return {
         values: r.values.map((v) => ({ key: v.key, value: dec.decode(v.value), user: v.signer.user })),
         rejected: r.rejected,
+        hops: r.hops,
       };
     }
     case 'holders':

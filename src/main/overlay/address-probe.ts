@@ -16,6 +16,8 @@ export interface ProbeOptions {
   certPem: string;
   caPem: string | string[];
   timeoutMs?: number;
+  /** Aborting ends the probe at once (the runtime stops). */
+  signal?: AbortSignal;
 }
 
 export type ProbeResult = { ok: true; identity: PeerIdentity } | { ok: false; reason: string };
@@ -41,6 +43,7 @@ export function probeNodeId(opts: ProbeOptions): Promise<ProbeResult> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       socket.destroy();
       resolve(r);
     };
@@ -50,6 +53,9 @@ export function probeNodeId(opts: ProbeOptions): Promise<ProbeResult> {
       timeoutMs,
     );
     const decoder = new FrameDecoder(1024);
+    const onAbort = () => finish({ ok: false, reason: 'aborted' });
+    if (opts.signal?.aborted) onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     socket.once('secureConnect', () => {
       const id = identityFromCertificate(socket.getPeerCertificate());
       if (!id.ok) finish({ ok: false, reason: id.error });

@@ -91,6 +91,8 @@ describe('OverlayRuntime: records over real links', () => {
     expect(mb.user).toBe('102@office');
     expect(mb.address).toBe(b.address);
     expect(mb.upSince).toBeGreaterThan(0);
+    // Members learned from the admitting peer's view (no peer-up event) have a time too.
+    for (const t of [b, c]) for (const m of t.rt.members()) expect(m.upSince, m.nodeId).toBeGreaterThan(0);
     // With 3 peers every peer holds every record: exactly one of them as the responsible peer.
     const roles = [a, b, c].map(
       (t) => t.rt.holdings().find((h) => h.resourceName === '101@office/presence')?.role,
