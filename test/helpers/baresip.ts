@@ -241,7 +241,10 @@ export class Baresip {
   /** WAV files sndfile wrote: `dec` is what baresip received and decoded, `enc` what it sent. */
   recordings(): { dec: string[]; enc: string[] } {
     const files = readdirSync(this.recDir).map((f) => join(this.recDir, f));
-    return { dec: files.filter((f) => f.endsWith('-dec.wav')), enc: files.filter((f) => f.endsWith('-enc.wav')) };
+    return {
+      dec: files.filter((f) => f.endsWith('-dec.wav')),
+      enc: files.filter((f) => f.endsWith('-enc.wav')),
+    };
   }
 
   async stop(): Promise<void> {
