@@ -1,6 +1,6 @@
 // Small shared pieces: labels for contract values, an error notice that takes focus, a labelled
 // field, progress of long operations, and the "not available yet" placeholder.
-import { type ReactNode, useEffect, useId, useRef, useState } from 'react';
+import { type ReactNode, useCallback, useEffect, useId, useRef, useState } from 'react';
 import type { ApiErrorCode, ApiFailure, Party, Presence, PresenceState } from '../core/api/contract.ts';
 import type { ProgressEvent } from './state.ts';
 
@@ -156,13 +156,14 @@ export function useElapsed(since: number | undefined, now: () => number = Date.n
 /** Runs an engine call, tracking busy state so buttons disable and never double-submit. */
 export function useBusy(): [boolean, <T>(f: () => Promise<T>) => Promise<T>] {
   const [busy, setBusy] = useState(false);
-  const run = async <T,>(f: () => Promise<T>): Promise<T> => {
+  // Stable identity: screens put `run` in effect dependencies (a new one per render would loop).
+  const run = useCallback(async <T,>(f: () => Promise<T>): Promise<T> => {
     setBusy(true);
     try {
       return await f();
     } finally {
       setBusy(false);
     }
-  };
+  }, []);
   return [busy, run];
 }

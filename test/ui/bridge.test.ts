@@ -1,6 +1,6 @@
 // The headless UI bridge over real sockets: token required on the WebSocket (missing, wrong, late),
 // payload validation, Host/Origin checks, static files with MIME types and the CSP header.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,11 @@ beforeAll(async () => {
   office = new TestOffice({ colleagues: [{ extension: '102', displayName: 'Bob' }] });
   ({ bridge, log } = await startBridge(office.engine, dir, { authTimeoutMs: 300 }));
 });
-afterAll(() => bridge.close());
+afterAll(async () => {
+  await bridge.close();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(join(dir, '..', 'secret-outside.txt'), { force: true });
+});
 
 interface Session {
   ws: WebSocket;

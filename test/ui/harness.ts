@@ -17,12 +17,21 @@ export const TOKEN = 'test-token-0123456789abcdefghijklmnop';
 export async function buildRenderer(): Promise<string> {
   const { build } = await import('vite');
   const outDir = mkdtempSync(join(tmpdir(), 'peerpbx-renderer-'));
-  await build({
-    configFile: join(ROOT, 'vite.config.ts'),
-    root: join(ROOT, 'src', 'renderer'),
-    logLevel: 'warn',
-    build: { outDir, emptyOutDir: true, sourcemap: false },
-  });
+  // Vitest sets NODE_ENV=test, which would bundle React's development build (StrictMode's doubled
+  // effects and all): build exactly what `vite build` ships.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({
+      configFile: join(ROOT, 'vite.config.ts'),
+      root: join(ROOT, 'src', 'renderer'),
+      mode: 'production',
+      logLevel: 'warn',
+      build: { outDir, emptyOutDir: true, sourcemap: false },
+    });
+  } finally {
+    process.env.NODE_ENV = nodeEnv;
+  }
   return outDir;
 }
 
@@ -93,6 +102,8 @@ export async function openPage(
 ): Promise<TrackedPage> {
   const context = await browser.newContext({ viewport, deviceScaleFactor });
   const page = await context.newPage();
+  // Fail fast: every step here completes in well under a second when the UI works.
+  page.setDefaultTimeout(5000);
   await page.addInitScript(() => {
     const w = window as unknown as { __csp: string[] };
     w.__csp = [];

@@ -49,6 +49,8 @@ export class TestOffice {
   readonly history: HistoryEntry[] = [];
   readonly joinRequests = new Map<string, JoinRequest>();
   readonly dtmfSent: string[] = [];
+  /** LAN searches asked for (the UI must not search in a loop). */
+  discoverCalls = 0;
   settings: Settings = {
     dnd: false,
     forwarding: { always: null, busy: null, noAnswer: null, noAnswerSeconds: 20 },
@@ -230,6 +232,7 @@ export class TestOffice {
         });
       },
       'offices.discover': async ({ peer }) => {
+        this.discoverCalls++;
         await this.wait();
         const viaPeer = peer ? this.opts.officesByPeer?.[peer] : undefined;
         return okReply<'offices.discover'>({ offices: viaPeer ? [viaPeer] : (this.opts.offices ?? []) });
