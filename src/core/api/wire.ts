@@ -97,3 +97,13 @@ export function parseServerMessage(
   }
   return { ok: false, error: 'frame.kind: unknown' };
 }
+
+/**
+ * Electron IPC channels (same contract, no framing: ipcRenderer.invoke carries one command and
+ * resolves with its reply; events are pushed on IPC_EVENT). The preload exposes exactly:
+ *   window.peerpbx = { command: (c) => ipcRenderer.invoke(IPC_COMMAND, c),
+ *                      on: (h) => { const l = (_e, ev) => h(ev); ipcRenderer.on(IPC_EVENT, l);
+ *                               return () => ipcRenderer.removeListener(IPC_EVENT, l); } }
+ */
+export const IPC_COMMAND = 'peerpbx:command';
+export const IPC_EVENT = 'peerpbx:event';
