@@ -1,11 +1,10 @@
 // The I/O shell around the sans-IO SIP core: bytes from the transports are parsed, stamped with
-// received/rport and fed to a machine (transaction layer or UA core); its effects become socket writes and real timers.
-// Malformed requests are answered 400 (505 for a wrong version) when enough of them parsed to route
-// a response, else dropped with a warning.
+// received/rport and fed to a machine (transaction layer or UA core); its effects become socket
+// writes and real timers. Malformed requests are answered 400 (505 for a wrong version) when enough
+// of them parsed to route a response, else dropped with a warning.
 import { randomBytes } from 'node:crypto';
 import { type Address, addressKey, type Millis } from '../../core/net.ts';
-import { createResponse } from '../../core/sip/build.ts';
-import type { NameAddr, SipMessage, SipRequest, SipResponse, SipUri } from '../../core/sip/message.ts';
+import type { SipMessage, SipRequest, SipResponse } from '../../core/sip/message.ts';
 import { parseMessage, type SipParseError } from '../../core/sip/parse.ts';
 import { serializeMessage } from '../../core/sip/serialize.ts';
 import {
@@ -15,9 +14,9 @@ import {
   TransactionLayer,
   type TransmitEffect,
 } from '../../core/sip/transaction/layer.ts';
-import { responseAddress } from '../../core/sip/transaction/matching.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { InboundMessage, SendOptions } from '../transport/types.ts';
+import { badRequestResponse } from './bad-request.ts';
 import { stampVia } from './received.ts';
 import { WarningBudget } from './warning-budget.ts';
 
@@ -222,25 +221,6 @@ export class SipEndpoint extends SipHost<TransactionEffect> {
   }
 }
 
-const INVALID_URI: SipUri = {
-  scheme: 'sip',
-  user: null,
-  password: null,
-  host: 'invalid',
-  port: null,
-  params: {},
-  headers: {},
-};
-
-/** The message with its start line's version replaced by SIP/2.0 (bounded work: first line only). */
-function asSip20(raw: Uint8Array): Uint8Array {
-  const eol = raw.indexOf(10);
-  if (eol < 0 || eol > 8192) return raw;
-  const line = Buffer.from(raw.subarray(0, eol)).toString('latin1');
-  const fixed = line.replace(/ SIP\/[^ \r]*(\r?)$/i, ' SIP/2.0$1');
-  return Buffer.concat([Buffer.from(fixed, 'latin1'), raw.subarray(eol)]);
-}
-
 /**
  * RFC 3261 18.2.2: a response over a stream goes back on the request's connection; if that has
  * closed, to the Via's received address at its sent-by port.
@@ -262,42 +242,3 @@ function fmt(a: Address): string {
  * A stateless 400 (or 505) for a request that failed to parse, when the partial parse recovered
  * what a response needs (Via, From, To, Call-ID, CSeq). Never for ACK or responses (RFC 3261 17).
  */
-export function badRequestResponse(
-  error: SipParseError,
-  source: Address,
-  raw?: Uint8Array,
-): { res: SipResponse; to: Address } | null {
-  let p = error.partial;
-  // The parser stops at a start line with a foreign version, before the headers a 505 needs:
-  // recover them by parsing the message again as SIP/2.0 (RFC 3261 8.2.2.1 wants the 505).
-  if (error.code === 'version' && raw && !p?.via?.length) {
-    const retry = parseMessage(asSip20(raw));
-    if (retry.ok && retry.message.type === 'request') p = { ...retry.message };
-  }
-  // Without a Via there is nowhere to send a response (8.2.6 / 18.2.2).
-  if (p?.type !== 'request' || !p.via?.length) return null;
-  const method = p.method ?? p.cseq?.method ?? '';
-  if (method === 'ACK' || p.cseq?.method === 'ACK') return null;
-  // Fields that failed to parse are filled with placeholders: the 400 still reaches the sender
-  // (and its logs) even if it cannot be matched to a transaction there.
-  const unknown: NameAddr = { display: null, uri: { ...INVALID_URI, params: {}, headers: {} }, params: {} };
-  const req: SipRequest = {
-    type: 'request',
-    method,
-    uri: p.uri ?? { ...INVALID_URI, params: {}, headers: {} },
-    via: p.via,
-    from: p.from ?? unknown,
-    to: p.to ?? unknown,
-    callId: p.callId ?? 'unknown',
-    cseq: p.cseq ?? { seq: 0, method: /^[A-Za-z]{1,32}$/.test(method) ? method : 'UNKNOWN' },
-    maxForwards: p.maxForwards ?? null,
-    headers: [],
-    body: new Uint8Array(0),
-  };
-  stampVia(req, source);
-  const status = error.code === 'version' ? 505 : 400;
-  // The reason phrase says what was wrong: the sender's logs show it. Keep it one printable line.
-  const reason = `Bad Request (${error.reason})`.replace(/[^\x20-\x7e]/g, '?').slice(0, 120);
-  const res = createResponse(req, status, status === 400 ? reason : undefined);
-  return { res, to: responseAddress(req.via[0], source) };
-}
