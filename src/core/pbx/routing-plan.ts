@@ -195,9 +195,11 @@ export function planCall(
   if (user === VOICEMAIL_ACCESS && !ctx.inbound) return { type: 'voicemail-access' };
   const group = cfg.ringGroups?.find((g) => g.extension === user);
   if (group) return planGroup(group, settingsOf);
-  if (isExtension(cfg, user)) return planExtension(user, settingsOf(user));
+  if (cfg.extensions?.includes(user)) return planExtension(user, settingsOf(user));
   // Inbound trunk calls never leave through a trunk again (no toll fraud via DID maps).
   const trunk = ctx.inbound ? null : trunkRoute(cfg, user);
+  // Without an extension list, a trunk prefix beats the "looks like an extension" guess.
+  if (!trunk && isExtension(cfg, user)) return planExtension(user, settingsOf(user));
   if (trunk) {
     const reject: Fallback = { type: 'reject', status: 480 };
     return {

@@ -6,7 +6,7 @@ import type { SipMessage, SipUri } from '../../../src/core/sip/message.ts';
 import { parseMessage } from '../../../src/core/sip/parse.ts';
 import { serializeMessage } from '../../../src/core/sip/serialize.ts';
 import { UserAgentCore } from '../../../src/core/sip/ua/core.ts';
-import type { UaConfig } from '../../../src/core/sip/ua/types.ts';
+import type { Authenticator, UaConfig } from '../../../src/core/sip/ua/types.ts';
 
 export interface Machine {
   receive(msg: SipMessage, from: Address, now: number): void;
@@ -37,6 +37,7 @@ export class Sim {
   readonly nodes = new Map<string, SimNode>();
   readonly sent: Sent[] = [];
   private inflight: Array<{ at: number; from: Address; to: Address; bytes: Uint8Array }> = [];
+  private tasks: Array<{ at: number; fn: (now: number) => void }> = [];
   /** Return true to lose a datagram. */
   drop: (m: SipMessage, from: Address, to: Address) => boolean = () => false;
 
@@ -47,12 +48,18 @@ export class Sim {
   }
 
   /** A UserAgentCore phone at 10.0.0.<n>:5060. */
-  phone(name: string, n: number, cfg: Partial<UaConfig> = {}): SimNode<UserAgentCore> & { uri: SipUri } {
+  phone(
+    name: string,
+    n: number,
+    cfg: Partial<UaConfig> = {},
+    auth: Authenticator | null = null,
+  ): SimNode<UserAgentCore> & { uri: SipUri } {
     const host = `10.0.0.${n}`;
     let k = 0;
     const ua = new UserAgentCore(
       { host, port: 5060, transport: 'UDP', user: name, ...cfg },
       () => `${name}${(++k).toString(16).padStart(6, '0')}`,
+      auth,
     );
     const node = this.add(name, ua, { transport: 'UDP', host, port: 5060 });
     const uri: SipUri = {
@@ -115,6 +122,17 @@ export class Sim {
           };
         }
       }
+      for (const t of this.tasks) {
+        if (t.at <= until && (!best || t.at < best.at)) {
+          best = {
+            at: t.at,
+            go: () => {
+              this.tasks.splice(this.tasks.indexOf(t), 1);
+              t.fn(this.now);
+            },
+          };
+        }
+      }
       for (const node of this.nodes.values()) {
         for (const [id, at] of node.timers) {
           if (at <= until && (!best || at < best.at)) {
@@ -133,6 +151,11 @@ export class Sim {
       best.go();
     }
     this.now = Math.max(this.now, until);
+  }
+
+  /** Runs `fn` at virtual time `at` (e.g. a phone answering after ringing). */
+  at(at: number, fn: (now: number) => void): void {
+    this.tasks.push({ at, fn });
   }
 
   act(fn: (now: number) => void): void {

@@ -1,0 +1,484 @@
+import { describe, expect, it } from 'vitest';
+import type { Address } from '../../../src/core/net.ts';
+import { type LookupResult, PbxProxy, type ProxyConfig } from '../../../src/core/pbx/proxy.ts';
+import { loopHash, makeBranch } from '../../../src/core/pbx/proxy-routing.ts';
+import { Registrar } from '../../../src/core/pbx/registrar.ts';
+import { buildAuthorization } from '../../../src/core/sip/digest.ts';
+import {
+  getHeader,
+  getHeaders,
+  type SipRequest,
+  type SipResponse,
+  type SipUri,
+} from '../../../src/core/sip/message.ts';
+import { parseMessage } from '../../../src/core/sip/parse.ts';
+import { serializeMessage } from '../../../src/core/sip/serialize.ts';
+import type { UserAgentCore } from '../../../src/core/sip/ua/core.ts';
+import { Sim, type SimNode } from './sim.ts';
+
+const PROXY_ADDR: Address = { transport: 'UDP', host: '10.0.0.1', port: 5060 };
+const NODE_ID = 'c'.repeat(32);
+
+type Phone = SimNode<UserAgentCore> & { uri: SipUri };
+type LookupHandler = (e: {
+  id: string;
+  user: string;
+  fromDeskPhone?: string;
+  previous?: { status: number; outcome: string };
+}) => LookupResult | null;
+
+function setup(opts: { cfg?: Partial<ProxyConfig>; registrar?: boolean; lookup?: LookupHandler } = {}) {
+  const sim = new Sim();
+  let n = 0;
+  const registrar = opts.registrar
+    ? new Registrar({
+        realm: 'office',
+        nonceSecret: 'k',
+        accounts: (ext) => (ext === '201' ? { extension: '201', password: 'pw' } : undefined),
+        gateway: { nodeId: NODE_ID, host: '10.0.0.1', port: 5060, transport: 'UDP' },
+      })
+    : null;
+  const proxy = new PbxProxy(
+    { host: '10.0.0.1', port: 5060, transport: 'UDP', timerC: 180_000, ...opts.cfg },
+    () => `px${(++n).toString(16).padStart(6, '0')}`,
+    registrar,
+  );
+  const px = sim.add('proxy', proxy, PROXY_ADDR);
+  const lookups: Array<{
+    id: string;
+    user: string;
+    fromDeskPhone?: string;
+    previous?: { status: number; outcome: string };
+  }> = [];
+  px.onEvent = (e) => {
+    if (e.type !== 'need-lookup') return;
+    const ev = e as unknown as (typeof lookups)[number];
+    lookups.push(ev);
+    const r = opts.lookup?.(ev);
+    if (r) proxy.lookupResult(ev.id, r, sim.now);
+  };
+  return { sim, proxy, px, lookups };
+}
+
+function target(p: Phone): { uri: SipUri } {
+  return { uri: p.uri };
+}
+
+function proxyUri(user: string): SipUri {
+  return { scheme: 'sip', user, password: null, host: '10.0.0.1', port: 5060, params: {}, headers: {} };
+}
+
+/** Callee behaviour: ring at once, then answer / reject / nothing after `after` ms. */
+function callee(sim: Sim, p: Phone, action: 'answer' | 'ring' | number, after = 1000): void {
+  p.onEvent = (e) => {
+    if (e.type !== 'incoming-call') return;
+    const call = e.call as string;
+    p.machine.ringing(call, sim.now);
+    if (action === 'ring') return;
+    sim.at(sim.now + after, (now) => {
+      if (action === 'answer') p.machine.accept(call, null, now);
+      else p.machine.reject(call, action, now);
+      sim.collect();
+    });
+  };
+}
+
+function finals(sim: Sim, from: string, toHost: string): SipResponse[] {
+  return sim.sent
+    .filter(
+      (s) =>
+        s.from === from && s.to.host === toHost && s.message.type === 'response' && s.message.status >= 200,
+    )
+    .map((s) => s.message as SipResponse);
+}
+
+function threeCallees(sim: Sim) {
+  return [sim.phone('b1', 21), sim.phone('b2', 22), sim.phone('b3', 23)] as Phone[];
+}
+
+describe('proxy: forking', () => {
+  it('rings three contacts in parallel; the first to answer wins, the others get CANCEL (487s absorbed)', () => {
+    let bs: Phone[] = [];
+    const { sim, proxy, px, lookups } = setup({ lookup: () => ({ type: 'fork', targets: bs.map(target) }) });
+    const a = sim.phone('a', 10) as Phone;
+    bs = threeCallees(sim);
+    callee(sim, bs[0], 'ring');
+    callee(sim, bs[1], 'answer', 1500);
+    callee(sim, bs[2], 'ring');
+    sim.act((now) => a.machine.call(proxyUri('101'), null, now));
+    sim.run(5_000);
+
+    expect(lookups.map((l) => l.user)).toEqual(['101']);
+    expect(sim.sentBy(px, 'INVITE')).toHaveLength(3);
+    expect(sim.eventsOf(a, 'call-answered')).toHaveLength(1);
+    // Ringing went upstream.
+    expect(
+      sim.sent.some(
+        (s) =>
+          s.from === 'proxy' &&
+          s.to.host === '10.0.0.10' &&
+          s.message.type === 'response' &&
+          s.message.status === 180,
+      ),
+    ).toBe(true);
+    // The losers were cancelled; their 487s never reached the caller.
+    const cancels = sim
+      .sentBy(px, 'CANCEL')
+      .map((s) => s.to.host)
+      .sort();
+    expect(cancels).toEqual(['10.0.0.21', '10.0.0.23']);
+    expect(sim.eventsOf(bs[0], 'call-ended')[0]).toMatchObject({ reason: 'cancelled' });
+    expect(sim.eventsOf(bs[2], 'call-ended')[0]).toMatchObject({ reason: 'cancelled' });
+    expect(finals(sim, 'proxy', '10.0.0.10').map((r) => r.status)).toEqual([200]);
+    expect(sim.eventsOf(px, 'final')).toMatchObject([{ status: 200, method: 'INVITE' }]);
+
+    // Record-Route was added, so the dialog's BYE comes through the proxy.
+    const fwdInvite = sim.sentBy(px, 'INVITE')[0].message as SipRequest;
+    expect(getHeaders(fwdInvite, 'Record-Route')[0]).toBe('<sip:10.0.0.1:5060;lr>');
+    const ackThroughProxy = sim.sentBy(px, 'ACK').filter((s) => s.to.host === '10.0.0.22');
+    expect(ackThroughProxy).toHaveLength(1);
+    const call = sim.eventsOf(a, 'call-answered')[0].call as string;
+    sim.act((now) => a.machine.bye(call, now));
+    sim.run(10_000);
+    const bye = sim.sentBy(a, 'BYE')[0];
+    expect(bye.to).toEqual(PROXY_ADDR);
+    expect(getHeader(bye.message, 'Route')).toBe('<sip:10.0.0.1:5060;lr>');
+    const fwdBye = sim.sentBy(px, 'BYE')[0];
+    expect(fwdBye.to.host).toBe('10.0.0.22');
+    expect(getHeader(fwdBye.message, 'Route')).toBeUndefined();
+    expect(sim.eventsOf(bs[1], 'call-ended')[0]).toMatchObject({ reason: 'remote-bye' });
+    expect(sim.eventsOf(a, 'call-ended')[0]).toMatchObject({ reason: 'local-bye' });
+
+    sim.run(120_000);
+    expect(proxy.load).toEqual({ contexts: 0, transactions: 0 });
+    expect(px.timers.size).toBe(0);
+  });
+
+  it('all contacts busy: one 486 goes upstream', () => {
+    let bs: Phone[] = [];
+    const { sim, px } = setup({ lookup: () => ({ type: 'fork', targets: bs.map(target) }) });
+    const a = sim.phone('a', 10) as Phone;
+    bs = threeCallees(sim);
+    for (const [i, b] of bs.entries()) callee(sim, b, 486, 200 * (i + 1));
+    sim.act((now) => a.machine.call(proxyUri('101'), null, now));
+    sim.run(5_000);
+    expect(finals(sim, 'proxy', '10.0.0.10').map((r) => r.status)).toEqual([486]);
+    expect(sim.eventsOf(a, 'call-ended')[0]).toMatchObject({ reason: 'rejected', status: 486 });
+    expect(sim.sentBy(px, 'CANCEL')).toHaveLength(0);
+  });
+
+  it('a 6xx cancels the other branches and is the answer', () => {
+    let bs: Phone[] = [];
+    const { sim, px } = setup({ lookup: () => ({ type: 'fork', targets: bs.map(target) }) });
+    const a = sim.phone('a', 10) as Phone;
+    bs = threeCallees(sim);
+    callee(sim, bs[0], 'ring');
+    callee(sim, bs[1], 603, 500);
+    callee(sim, bs[2], 486, 100);
+    sim.act((now) => a.machine.call(proxyUri('101'), null, now));
+    sim.run(5_000);
+    expect(sim.sentBy(px, 'CANCEL').map((s) => s.to.host)).toEqual(['10.0.0.21']);
+    expect(finals(sim, 'proxy', '10.0.0.10').map((r) => r.status)).toEqual([603]);
+  });
+
+  it('Timer C: a branch ringing too long is cancelled and the caller gets 408', () => {
+    let bs: Phone[] = [];
+    const { sim, px, proxy } = setup({
+      cfg: { timerC: 181_000 },
+      lookup: () => ({ type: 'fork', targets: bs.map(target) }),
+    });
+    const a = sim.phone('a', 10) as Phone;
+    bs = [sim.phone('b1', 21) as Phone];
+    callee(sim, bs[0], 'ring');
+    sim.act((now) => a.machine.call(proxyUri('101'), null, now));
+    sim.run(150_000);
+    expect(sim.sentBy(px, 'CANCEL')).toHaveLength(0);
+    sim.run(190_000);
+    expect(sim.sentBy(px, 'CANCEL')).toHaveLength(1);
+    expect(sim.sentBy(px, 'CANCEL')[0].at).toBeGreaterThanOrEqual(181_000);
+    expect(finals(sim, 'proxy', '10.0.0.10').map((r) => r.status)).toEqual([408]);
+    sim.run(300_000);
+    expect(proxy.load.contexts).toBe(0);
+  });
+
+  it('a contact that never answers at all times out as 408 (Timer B) while another is busy', () => {
+    let bs: Phone[] = [];
+    const { sim } = setup({
+      lookup: () => ({
+        type: 'fork',
+        targets: [
+          ...bs.map(target),
+          { uri: proxyUri('x'), address: { transport: 'UDP', host: '10.9.9.9', port: 5060 } },
+        ],
+      }),
+    });
+    const a = sim.phone('a', 10) as Phone;
+    bs = [sim.phone('b1', 21) as Phone];
+    callee(sim, bs[0], 486, 100);
+    sim.act((now) => a.machine.call(proxyUri('101'), null, now));
+    sim.run(60_000);
+    // The received 486 beats the synthesized 408.
+    expect(finals(sim, 'proxy', '10.0.0.10').map((r) => r.status)).toEqual([486]);
+  });
+
+  it('CANCEL from the caller is propagated to every ringing branch; the caller gets 487', () => {
+    let bs: Phone[] = [];
+    const { sim, px } = setup({ lookup: () => ({ type: 'fork', targets: bs.map(target) }) });
+    const a = sim.phone('a', 10) as Phone;
+    bs = [sim.phone('b1', 21) as Phone, sim.phone('b2', 22) as Phone];
+    for (const b of bs) callee(sim, b, 'ring');
+    const call = (() => {
+      let id = '';
+      sim.act((now) => {
+        id = a.machine.call(proxyUri('101'), null, now);
+      });
+      return id;
+    })();
+    sim.run(2_000);
+    sim.act((now) => a.machine.cancel(call, now));
+    sim.run(5_000);
+    expect(
+      sim
+        .sentBy(px, 'CANCEL')
+        .map((s) => s.to.host)
+        .sort(),
+    ).toEqual(['10.0.0.21', '10.0.0.22']);
+    expect(sim.sentBy(px, 200).some((s) => (s.message as SipResponse).cseq.method === 'CANCEL')).toBe(true);
+    expect(
+      finals(sim, 'proxy', '10.0.0.10')
+        .filter((r) => r.cseq.method === 'INVITE')
+        .map((r) => r.status),
+    ).toEqual([487]);
+    expect(sim.eventsOf(a, 'call-ended')[0]).toMatchObject({ reason: 'cancelled' });
+    for (const b of bs) expect(sim.eventsOf(b, 'call-ended')[0]).toMatchObject({ reason: 'cancelled' });
+  });
+
+  it('no contacts: 480; reject result: its status; an unanswered lookup: 504', () => {
+    const results: Array<LookupResult | null> = [
+      { type: 'fork', targets: [] },
+      { type: 'reject', status: 404 },
+      null,
+    ];
+    const { sim } = setup({ lookup: () => results.shift() ?? null });
+    const a = sim.phone('a', 10) as Phone;
+    for (let i = 0; i < 3; i++) sim.act((now) => a.machine.call(proxyUri('101'), null, now));
+    sim.run(20_000);
+    expect(
+      finals(sim, 'proxy', '10.0.0.10')
+        .map((r) => r.status)
+        .sort(),
+    ).toEqual([404, 480, 504]);
+  });
+
+  it('fallback: no answer within the ring time asks again, then rings voicemail', () => {
+    let bs: Phone[] = [];
+    const { sim, lookups, px } = setup({
+      lookup: (e) =>
+        e.previous
+          ? { type: 'fork', targets: [target(bs[1])] }
+          : { type: 'fork', targets: [target(bs[0])], timeoutMs: 20_000, fallback: true },
+    });
+    const a = sim.phone('a', 10) as Phone;
+    bs = [sim.phone('b1', 21) as Phone, sim.phone('vm', 30) as Phone];
+    callee(sim, bs[0], 'ring');
+    callee(sim, bs[1], 'answer', 100);
+    sim.act((now) => a.machine.call(proxyUri('101'), null, now));
+    sim.run(30_000);
+    expect(lookups).toHaveLength(2);
+    expect(lookups[1].previous).toEqual({ status: 408, outcome: 'no-answer' });
+    expect(sim.sentBy(px, 'CANCEL').map((s) => s.to.host)).toEqual(['10.0.0.21']);
+    expect(sim.eventsOf(a, 'call-answered')).toHaveLength(1);
+    expect(finals(sim, 'proxy', '10.0.0.10').map((r) => r.status)).toEqual([200]);
+  });
+
+  it('fallback on busy reports the busy outcome', () => {
+    let bs: Phone[] = [];
+    const { sim, lookups } = setup({
+      lookup: (e) =>
+        e.previous
+          ? { type: 'reject', status: 486 }
+          : { type: 'fork', targets: [target(bs[0])], fallback: true },
+    });
+    const a = sim.phone('a', 10) as Phone;
+    bs = [sim.phone('b1', 21) as Phone];
+    callee(sim, bs[0], 486, 50);
+    sim.act((now) => a.machine.call(proxyUri('101'), null, now));
+    sim.run(5_000);
+    expect(lookups[1].previous).toEqual({ status: 486, outcome: 'busy' });
+  });
+
+  it('forwards 2xx retransmissions when the ACK was lost', () => {
+    let bs: Phone[] = [];
+    const { sim, px } = setup({ lookup: () => ({ type: 'fork', targets: bs.map(target) }) });
+    const a = sim.phone('a', 10) as Phone;
+    bs = [sim.phone('b1', 21) as Phone];
+    callee(sim, bs[0], 'answer', 100);
+    let dropped = 0;
+    sim.drop = (m, from) =>
+      m.type === 'request' && m.method === 'ACK' && from.host === '10.0.0.10' && dropped++ === 0;
+    sim.act((now) => a.machine.call(proxyUri('101'), null, now));
+    sim.run(10_000);
+    const oks = sim.sent.filter(
+      (s) =>
+        s.from === 'proxy' &&
+        s.message.type === 'response' &&
+        s.message.status === 200 &&
+        s.message.cseq.method === 'INVITE',
+    );
+    expect(oks.length).toBeGreaterThanOrEqual(2);
+    expect(sim.sentBy(px, 'ACK')).toHaveLength(1);
+    expect(sim.eventsOf(bs[0], 'call-answered')).toHaveLength(1);
+  });
+});
+
+describe('proxy: request validation', () => {
+  function inviteBytes(maxForwards: number, extraVia = ''): string {
+    return [
+      'INVITE sip:101@10.0.0.1:5060 SIP/2.0',
+      'Via: SIP/2.0/UDP 10.0.0.10:5060;branch=z9hG4bKcaller1',
+      ...(extraVia ? [`Via: ${extraVia}`] : []),
+      `Max-Forwards: ${maxForwards}`,
+      'From: <sip:a@10.0.0.10>;tag=ft1',
+      'To: <sip:101@10.0.0.1>',
+      'Call-ID: loop-1@10.0.0.10',
+      'CSeq: 1 INVITE',
+      'Contact: <sip:a@10.0.0.10>',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+  }
+
+  let lastEffects: ReturnType<PbxProxy['drain']> = [];
+  function send(proxy: PbxProxy, raw: string): SipResponse[] {
+    const parsed = parseMessage(new TextEncoder().encode(raw));
+    if (!parsed.ok) throw new Error(parsed.error.reason);
+    proxy.receive(parsed.message, { transport: 'UDP', host: '10.0.0.10', port: 5060 }, 0);
+    lastEffects = proxy.drain();
+    return lastEffects
+      .flatMap((e) => (e.type === 'transmit' && e.message.type === 'response' ? [e.message] : []))
+      .map((m) => {
+        // Back through the wire, as the caller would see it.
+        const again = parseMessage(serializeMessage(m));
+        if (!again.ok) throw new Error('unparsable response');
+        return again.message as SipResponse;
+      });
+  }
+
+  it('Max-Forwards 0 -> 483', () => {
+    const { proxy, lookups } = setup();
+    expect(send(proxy, inviteBytes(0)).map((r) => r.status)).toEqual([483]);
+    expect(lookups).toHaveLength(0);
+  });
+
+  it('a request that looped back -> 482; a spiral (other Request-URI) is proxied', () => {
+    const { proxy, lookups } = setup();
+    const parsed = parseMessage(inviteBytes(69));
+    if (!parsed.ok) throw new Error('parse');
+    const branch = makeBranch(loopHash(parsed.message as SipRequest), 'k9', 0);
+    expect(
+      send(proxy, inviteBytes(69, `SIP/2.0/UDP 10.0.0.1:5060;branch=${branch}`)).map((r) => r.status),
+    ).toEqual([482]);
+    const spiral = makeBranch('0123456789abcdef', 'k9', 0);
+    const spiralled = inviteBytes(69, `SIP/2.0/UDP 10.0.0.1:5060;branch=${spiral}`).replace(
+      'z9hG4bKcaller1',
+      'z9hG4bKcaller3',
+    );
+    expect(send(proxy, spiralled).map((r) => r.status)).toEqual([]);
+    expect(lastEffects.filter((e) => e.type === 'need-lookup')).toMatchObject([{ user: '101' }]);
+    expect(lookups).toHaveLength(0);
+  });
+
+  it('Proxy-Require -> 420 with Unsupported; unknown scheme -> 416', () => {
+    const { proxy } = setup();
+    const withReq = inviteBytes(70).replace('CSeq: 1 INVITE', 'CSeq: 1 INVITE\r\nProxy-Require: foo');
+    const r = send(proxy, withReq);
+    expect(r.map((x) => x.status)).toEqual([420]);
+    expect(getHeader(r[0], 'Unsupported')).toBe('foo');
+    const mailto = inviteBytes(70)
+      .replace('INVITE sip:101@10.0.0.1:5060', 'INVITE mailto:x@y')
+      .replace('branch=z9hG4bKcaller1', 'branch=z9hG4bKcaller2');
+    expect(send(proxy, mailto).map((x) => x.status)).toEqual([416]);
+  });
+});
+
+describe('proxy: desk phones through the gateway', () => {
+  it('a desk phone registers with digest, is called from the office and calls the office', () => {
+    let office: Phone | null = null;
+    const { sim, px, lookups } = setup({
+      registrar: true,
+      lookup: (e) =>
+        e.user === '101' && office
+          ? { type: 'fork', targets: [target(office)] }
+          : { type: 'reject', status: 404 },
+    });
+    // The desk phone's UA answers the digest challenge.
+    const desk = sim.phone('201', 50, {}, (res: SipResponse, req: SipRequest) => {
+      const www = getHeader(res, 'WWW-Authenticate');
+      if (!www) return null;
+      const a = buildAuthorization(
+        www,
+        { username: '201', password: 'pw', method: req.method, uri: 'sip:10.0.0.1:5060' },
+        'cn',
+        1,
+      );
+      return a.ok ? { name: 'Authorization', value: a.value } : null;
+    }) as Phone;
+    office = sim.phone('101', 60) as Phone;
+    sim.act((now) =>
+      desk.machine.sendRequest(
+        'REGISTER',
+        proxyUri('201'),
+        now,
+        {
+          headers: [
+            { name: 'Contact', value: '<sip:201@10.0.0.50:5060>' },
+            { name: 'Expires', value: '300' },
+          ],
+        },
+        PROXY_ADDR,
+      ),
+    );
+    sim.run(1_000);
+    expect(sim.sentBy(px, 401)).toHaveLength(1);
+    expect(sim.sentBy(px, 200)).toHaveLength(1);
+    const pub = sim.eventsOf(px, 'publish');
+    expect(pub).toHaveLength(1);
+    expect(pub[0]).toMatchObject({
+      aor: '201',
+      contacts: [{ uri: 'sip:201@10.0.0.1:5060', deskPhone: true }],
+    });
+
+    // Office -> desk phone: the caller's peer resolved 201 to the gateway; the gateway rings the phone.
+    callee(sim, desk, 'answer', 300);
+    sim.act((now) => office?.machine.call(proxyUri('201'), null, now));
+    sim.run(3_000);
+    expect(lookups).toHaveLength(0);
+    expect(sim.sentBy(px, 'INVITE').map((s) => s.to.host)).toEqual(['10.0.0.50']);
+    expect(sim.eventsOf(office, 'call-answered')).toHaveLength(1);
+    const c1 = sim.eventsOf(office, 'call-answered')[0].call as string;
+    sim.act((now) => office?.machine.bye(c1, now));
+    sim.run(6_000);
+    expect(sim.eventsOf(desk, 'call-ended')[0]).toMatchObject({ reason: 'remote-bye' });
+
+    // Desk phone -> office: planned by the coordinator (need-lookup says which phone called).
+    callee(sim, office, 'answer', 300);
+    sim.act((now) => desk.machine.call(proxyUri('101'), null, now, { destination: PROXY_ADDR }));
+    sim.run(10_000);
+    expect(lookups).toMatchObject([{ user: '101', fromDeskPhone: '201' }]);
+    // (the first call-answered at the desk phone was the ACK of the office's call)
+    expect(sim.eventsOf(desk, 'call-answered')).toHaveLength(2);
+    expect(sim.eventsOf(office, 'call-answered')).toHaveLength(2);
+    // The office side hangs up: its BYE goes through the gateway to the phone.
+    const c2 = sim.eventsOf(office, 'call-answered')[1].call as string;
+    sim.act((now) => office?.machine.bye(c2, now));
+    sim.run(14_000);
+    const byes = sim.sentBy(px, 'BYE');
+    expect(byes[byes.length - 1].to.host).toBe('10.0.0.50');
+    expect(sim.eventsOf(desk, 'call-ended')).toHaveLength(2);
+
+    // Registration expiry is reaped by the timer and unpublished.
+    sim.run(400_000);
+    expect(sim.eventsOf(px, 'unpublish')).toMatchObject([{ aor: '201' }]);
+  });
+});
