@@ -219,4 +219,24 @@ describe('SipTransports', () => {
     expect(inbox[1].from.host).toBe('127.0.0.1');
     c.destroy();
   });
+
+  it('TCP: refuses connections beyond the limit and serves again once some close', async () => {
+    const { t, inbox } = await start({ maxTcpConnections: 5 });
+    const conns = Array.from({ length: 8 }, () => {
+      const c = net.connect(t.port, '127.0.0.1');
+      c.on('error', () => {});
+      return c;
+    });
+    const closed = new Set<net.Socket>();
+    for (const c of conns) c.on('close', () => closed.add(c));
+    await until(() => closed.size === 3);
+    expect(t.tcp.connectionCount).toBe(5);
+    for (const c of conns) c.destroy();
+    await until(() => t.tcp.connectionCount === 0);
+    const again = net.connect(t.port, '127.0.0.1');
+    await new Promise((r) => again.once('connect', r));
+    again.write(msg('after'));
+    await until(() => inbox.length === 1);
+    again.destroy();
+  });
 });
