@@ -167,3 +167,23 @@ export function useBusy(): [boolean, <T>(f: () => Promise<T>) => Promise<T>] {
   }, []);
   return [busy, run];
 }
+
+/** A scrollable table with column headers; a header given as null is an unlabelled action column. */
+export function Table({ head, children }: { head: (string | null)[]; children: ReactNode }) {
+  return (
+    <div className="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            {head.map((h, i) => (
+              <th key={h ?? `col-${i}`} scope="col">
+                {h ?? <span className="visually-hidden">Actions</span>}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}

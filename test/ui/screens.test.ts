@@ -104,7 +104,7 @@ describe('renderer in Chromium', () => {
       self: null,
       offices: [],
       officesByPeer: { '192.168.7.20:7070': { ...ACME, address: '192.168.7.20:7070' } },
-      latencyMs: 100,
+      latencyMs: 400,
     });
     await expect.poll(() => page.locator('.warning').textContent()).toContain('No office was found');
     expect(await page.locator('.warning').textContent()).toContain('address of a PC in the office');
@@ -131,7 +131,11 @@ describe('renderer in Chromium', () => {
     await page.getByLabel('Your name').fill('Finn');
     await shot(page, 'first-run-create');
     await page.getByRole('button', { name: 'Create office' }).click();
+    // The long operation shows its progress (the engine's progress event) while the UI stays live.
+    await page.getByRole('progressbar', { name: 'Creating the office certificate authority' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Creating…' }).isDisabled()).toBe(true);
     await page.getByRole('heading', { name: 'Directory' }).waitFor();
+    expect(await page.getByRole('progressbar').count()).toBe(0);
     expect(office.status).toMatchObject({ enrolled: true, officeName: 'Finn & Co', admin: true });
     expect(await page.locator('.brand').textContent()).toContain('Finn & Co');
   });

@@ -175,6 +175,12 @@ const done = object({});
 const byCall = object({ callId: id });
 const byMessage = object({ id });
 
+/**
+ * Every command of the contract. What the engine implements TODAY: none yet in src/main (the peer's
+ * engine is being wired by the coordinator); `issue` names the issue whose engine work brings each
+ * one (4: office/LAN, 5: calls, 6: voicemail and presence, 7: the UI itself). At run time the truth
+ * is `engine.capabilities`: the renderer shows "not available yet" for every command not listed.
+ */
 export const COMMANDS = {
   /** Which command types this engine implements today (answered by every engine). */
   'engine.capabilities': spec(7, none, object({ commands: array(string({ max: 60 }), 200) })),

@@ -2,7 +2,15 @@
 import { useEffect, useState } from 'react';
 import type { HistoryEntry } from '../../core/api/contract.ts';
 import { useApp } from '../app-context.tsx';
-import { ErrorNotice, errorText, formatDuration, formatTime, NotAvailable, partyName } from '../ui.tsx';
+import {
+  ErrorNotice,
+  errorText,
+  formatDuration,
+  formatTime,
+  NotAvailable,
+  partyName,
+  Table,
+} from '../ui.tsx';
 
 const DIRECTION: Record<HistoryEntry['direction'], string> = {
   in: 'Incoming',
@@ -37,43 +45,28 @@ export function History() {
       ) : entries.length === 0 ? (
         <p>No calls yet.</p>
       ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Who</th>
-                <th scope="col">Direction</th>
-                <th scope="col">Duration</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {entries.map((e) => (
-                <tr key={e.id} className={e.direction === 'missed' ? 'missed' : undefined}>
-                  <td>{formatTime(e.startedAt)}</td>
-                  <td>{partyName(e.remote)}</td>
-                  <td>{DIRECTION[e.direction]}</td>
-                  <td>{formatDuration(e.duration)}</td>
-                  <td>
-                    <button
-                      type="button"
-                      disabled={!can('call.dial')}
-                      aria-label={`Call back ${partyName(e.remote)}`}
-                      onClick={() =>
-                        void engine.command({ type: 'call.dial', target: e.remote.extension ?? e.remote.uri })
-                      }
-                    >
-                      Call back
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table head={['When', 'Who', 'Direction', 'Duration', null]}>
+          {entries.map((e) => (
+            <tr key={e.id} className={e.direction === 'missed' ? 'missed' : undefined}>
+              <td>{formatTime(e.startedAt)}</td>
+              <td>{partyName(e.remote)}</td>
+              <td>{DIRECTION[e.direction]}</td>
+              <td>{formatDuration(e.duration)}</td>
+              <td>
+                <button
+                  type="button"
+                  disabled={!can('call.dial')}
+                  aria-label={`Call back ${partyName(e.remote)}`}
+                  onClick={() =>
+                    void engine.command({ type: 'call.dial', target: e.remote.extension ?? e.remote.uri })
+                  }
+                >
+                  Call back
+                </button>
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
     </section>
   );

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { NetworkView } from '../../core/api/contract.ts';
 import { useApp } from '../app-context.tsx';
-import { ErrorNotice, errorText, NotAvailable, useBusy } from '../ui.tsx';
+import { ErrorNotice, errorText, NotAvailable, Table, useBusy } from '../ui.tsx';
 
 export function Network() {
   const { engine, can } = useApp();
@@ -51,52 +51,29 @@ export function Network() {
             </ul>
           ) : null}
           <h2>Peers on the ring ({view.ring.length})</h2>
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Extension</th>
-                  <th scope="col">Address</th>
-                  <th scope="col">Node-ID</th>
-                </tr>
-              </thead>
-              <tbody>
-                {view.ring.map((p) => (
-                  <tr key={p.nodeId} className={p.self ? 'self' : undefined}>
-                    <td>
-                      {p.extension ?? '—'}
-                      {p.self ? ' (this PC)' : ''}
-                    </td>
-                    <td>{p.address}</td>
-                    <td className="mono">{p.nodeId}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table head={['Extension', 'Address', 'Node-ID']}>
+            {view.ring.map((p) => (
+              <tr key={p.nodeId} className={p.self ? 'self' : undefined}>
+                <td>
+                  {p.extension ?? '—'}
+                  {p.self ? ' (this PC)' : ''}
+                </td>
+                <td>{p.address}</td>
+                <td className="mono">{p.nodeId}</td>
+              </tr>
+            ))}
+          </Table>
           <h2>Records on this PC ({view.records.length})</h2>
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Kind</th>
-                  <th scope="col">Resource</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Copies</th>
-                </tr>
-              </thead>
-              <tbody>
-                {view.records.map((r) => (
-                  <tr key={`${r.kind}/${r.resource}/${r.role}`}>
-                    <td>{r.kind}</td>
-                    <td>{r.resource}</td>
-                    <td>{r.role}</td>
-                    <td className={r.copies < 3 ? 'warning' : undefined}>{r.copies}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table head={['Kind', 'Resource', 'Role', 'Copies']}>
+            {view.records.map((r) => (
+              <tr key={`${r.kind}/${r.resource}/${r.role}`}>
+                <td>{r.kind}</td>
+                <td>{r.resource}</td>
+                <td>{r.role}</td>
+                <td className={r.copies < 3 ? 'warning' : undefined}>{r.copies}</td>
+              </tr>
+            ))}
+          </Table>
         </>
       )}
     </section>
