@@ -6,6 +6,7 @@ import { encodeFrame } from '../../../src/core/overlay/frame.ts';
 import type { OverlayMessage } from '../../../src/core/overlay/messages.ts';
 import type { StoredValue } from '../../../src/core/records/types.ts';
 import { probeNodeId } from '../../../src/main/overlay/address-probe.ts';
+import { PeerSigner } from '../../../src/main/overlay/peer-signer.ts';
 import { OverlayError } from '../../../src/main/overlay/runtime.ts';
 import { LinkManager } from '../../../src/main/overlay-link/link-manager.ts';
 import { issuePeerCert, makeCa, selfSignedPeerCert, type TestCa } from '../../helpers/certs.ts';
@@ -171,6 +172,34 @@ describe('OverlayRuntime: link translation', () => {
     raw.mgr.send(a.rt.nodeId, padded);
     await until(() => raw.downs.length > 0, 5000, 'link closed');
     expect(closedFor(a)[0]).toMatch(/2 bytes after the frame/);
+  });
+});
+
+describe('OverlayRuntime: values arriving on the wire', () => {
+  it('forged and foreign values pushed straight onto a link are refused with reasons, not stored', async () => {
+    const [a] = await overlay(['101@office']);
+    const raw = await rawLink(a);
+    const cert = issuePeerCert(ca, { user: '199@office' });
+    const signer = new PeerSigner(cert.certPem, cert.keyPem);
+    const forged = signer.sign('199@office/x', 'TEST', text('signed'), 60_000, { key: 'k' });
+    forged.value = text('altered');
+    const foreign = signer.sign('101@office/x', 'TEST', text('not yours'), 60_000, { key: 'k' });
+    const refused: string[] = [];
+    a.rt.on('invalid-value', (e) => refused.push(e.reason));
+    // The link speaks for the raw manager's own certificate; the values carry 199's.
+    const from = {
+      id: raw.nodeId,
+      address: { transport: 'TLS' as const, host: '127.0.0.1', port: raw.mgr.port },
+      inc: 1,
+    };
+    raw.mgr.send(
+      a.rt.nodeId,
+      encodeFrame({ t: 'replicate', from, tx: 1, values: [forged, foreign], watches: [] }),
+    );
+    await until(() => refused.length === 2, 5000, 'two refusals');
+    expect(refused[0]).toMatch(/^bad-signature: .*does not verify/);
+    expect(refused[1]).toMatch(/^forbidden: .*USER-MATCH/);
+    expect(a.store.count()).toBe(0);
   });
 });
 
