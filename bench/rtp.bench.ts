@@ -1,0 +1,229 @@
+// RTP sender pacing and loss under load, measured where it matters: on the receive side, by a UDP
+// receiver in its own process (so the senders' event loop does not colour its timestamps).
+//   pacing: each packet's arrival against the ideal 20 ms grid of its stream (offset removed by
+//   the median), p50/p99/max of |deviation|; our FrameClock-driven MediaSession next to a plain
+//   setInterval(20) sender in the same run.
+//   load: N concurrent MediaSessions on the shared clock; loss from RTP sequence gaps.
+// Run: node --import tsx bench/rtp.bench.ts [seconds-per-phase, default 10]
+import { type ChildProcess, spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import { cpus, loadavg } from 'node:os';
+import { createInterface } from 'node:readline';
+import { encodeG711 } from '../src/core/media/g711.ts';
+import { encodeRtp } from '../src/core/media/rtp.ts';
+import { MediaSession } from '../src/main/media/media-session.ts';
+import { RtpPortAllocator, RtpSocketPair } from '../src/main/media/rtp-socket.ts';
+import { ToneSource } from '../src/main/media/sources.ts';
+
+const SECONDS = Number(process.argv[2] ?? 10);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// The receiver: records (source port, sequence, arrival) and reports per-phase statistics.
+const RECEIVER = `
+const dgram = require('node:dgram');
+const s = dgram.createSocket('udp4');
+let streams = new Map();
+s.on('message', (m, r) => {
+  const t = Number(process.hrtime.bigint()) / 1e6;
+  let st = streams.get(r.port);
+  if (!st) streams.set(r.port, st = { seqs: [], times: [] });
+  st.seqs.push(m.readUInt16BE(2)); st.times.push(t);
+});
+s.bind(0, '127.0.0.1', () => {
+  // Bursts of N packets per tick (N streams): a default 208 KiB buffer would drop, not the senders.
+  try { s.setRecvBufferSize(4 * 1024 * 1024); } catch {}
+  console.log(JSON.stringify({ port: s.address().port }));
+});
+const pct = (a, p) => a.length ? a[Math.min(a.length - 1, Math.max(0, Math.ceil(p / 100 * a.length) - 1))] : 0;
+require('node:readline').createInterface({ input: process.stdin }).on('line', () => {
+  const dev = []; let received = 0, expected = 0;
+  for (const st of streams.values()) {
+    if (st.seqs.length < 10) continue;
+    // Unwrap sequence numbers; index k on the grid is seq - firstSeq.
+    let base = st.seqs[0], prev = base, ext = 0, maxK = 0;
+    const d = [];
+    for (let i = 0; i < st.seqs.length; i++) {
+      let delta = ((st.seqs[i] - prev) << 16) >> 16; ext += delta; prev = st.seqs[i];
+      maxK = Math.max(maxK, ext);
+      d.push(st.times[i] - st.times[0] - ext * 20);
+    }
+    const sorted = [...d].sort((a, b) => a - b); const med = pct(sorted, 50);
+    for (const x of d) dev.push(Math.abs(x - med));
+    received += st.seqs.length; expected += maxK + 1;
+  }
+  dev.sort((a, b) => a - b);
+  console.log(JSON.stringify({ streams: streams.size, received, expected, p50: pct(dev, 50), p99: pct(dev, 99), max: dev.length ? dev[dev.length - 1] : 0 }));
+  streams = new Map();
+});
+`;
+
+interface PhaseResult {
+  streams: number;
+  received: number;
+  expected: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+class Receiver {
+  private lines: string[] = [];
+  private waiters: Array<(l: string) => void> = [];
+  private constructor(private readonly child: ChildProcess) {
+    createInterface({ input: child.stdout! }).on('line', (l) => {
+      const w = this.waiters.shift();
+      if (w) w(l);
+      else this.lines.push(l);
+    });
+  }
+  static async start(): Promise<{ rx: Receiver; port: number }> {
+    const child = spawn(process.execPath, ['-e', RECEIVER], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const rx = new Receiver(child);
+    const { port } = JSON.parse(await rx.line());
+    return { rx, port };
+  }
+  private line(): Promise<string> {
+    const l = this.lines.shift();
+    return l !== undefined ? Promise.resolve(l) : new Promise((r) => this.waiters.push(r));
+  }
+  async report(): Promise<PhaseResult> {
+    this.child.stdin!.write('report\n');
+    return JSON.parse(await this.line());
+  }
+  stop(): void {
+    this.child.kill();
+  }
+}
+
+async function oursPhase(rx: Receiver, port: number, streams: number, seconds: number): Promise<PhaseResult> {
+  const alloc = new RtpPortAllocator({ min: 33000, max: 36999 });
+  const sessions: MediaSession[] = [];
+  for (let i = 0; i < streams; i++) {
+    const socket = await RtpSocketPair.open('127.0.0.1', alloc);
+    sessions.push(
+      new MediaSession({
+        socket,
+        codec: { name: 'PCMU', pt: 0 },
+        remote: { transport: 'UDP', host: '127.0.0.1', port },
+        source: new ToneSource(440),
+        symmetric: false,
+      }),
+    );
+  }
+  for (const s of sessions) s.start();
+  await sleep(seconds * 1000);
+  await Promise.all(sessions.map((s) => s.stop()));
+  await sleep(200);
+  return rx.report();
+}
+
+async function setIntervalPhase(rx: Receiver, port: number, seconds: number): Promise<PhaseResult> {
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  const tone = new ToneSource(440);
+  let seq = 0;
+  let ts = 0;
+
+  const timer = setInterval(() => {
+    const data = encodeRtp({
+      payloadType: 0,
+      sequence: seq++,
+      timestamp: ts,
+      ssrc: 1,
+      payload: encodeG711('PCMU', tone.read(160)),
+    });
+    ts += 160;
+    sock.send(data, port, '127.0.0.1');
+  }, 20);
+  await sleep(seconds * 1000);
+  clearInterval(timer);
+  sock.close();
+  await sleep(200);
+  return rx.report();
+}
+
+interface RunResult {
+  rows: Array<[string, PhaseResult]>;
+  load: number;
+}
+
+/** One run of every phase, in this process (the receiver in a child, same scheduling policy). */
+async function runPhases(): Promise<RunResult> {
+  const load = loadavg()[0];
+  const { rx, port } = await Receiver.start();
+  const rows: Array<[string, PhaseResult]> = [];
+  try {
+    rows.push(['ours: MediaSession + FrameClock, 1 stream', await oursPhase(rx, port, 1, SECONDS)]);
+    rows.push(['reference: setInterval(20), 1 stream', await setIntervalPhase(rx, port, SECONDS)]);
+    for (const n of [100, 400]) {
+      rows.push([`ours: ${n} concurrent streams`, await oursPhase(rx, port, n, Math.max(5, SECONDS / 2))]);
+    }
+  } finally {
+    rx.stop();
+  }
+  return { rows, load };
+}
+
+/** Runs this file again as a child (optionally under chrt) and reads its result line. */
+function runChild(prefix: string[]): Promise<RunResult | null> {
+  const args = [
+    ...prefix,
+    process.execPath,
+    '--import',
+    'tsx',
+    new URL(import.meta.url).pathname,
+    String(SECONDS),
+  ];
+  return new Promise((resolve) => {
+    const child = spawn(args[0], args.slice(1), {
+      env: { ...process.env, RTP_BENCH_CHILD: '1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+    });
+    child.on('error', () => resolve(null));
+    child.on('close', () => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      resolve(line ? (JSON.parse(line.slice(7)) as RunResult) : null);
+    });
+  });
+}
+
+const fmt = (x: number) => x.toFixed(3).padStart(8);
+
+function printRun(title: string, r: RunResult): void {
+  console.log(`\n${title} (load average ${r.load.toFixed(1)} on ${cpus().length} cores)`);
+  console.log(
+    `${'sender'.padEnd(44)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)} ${'lost'.padStart(8)} ${'packets'.padStart(9)}`,
+  );
+  for (const [name, x] of r.rows) {
+    const lost = x.expected - x.received;
+    console.log(
+      `${name.padEnd(44)} ${fmt(x.p50)} ${fmt(x.p99)} ${fmt(x.max)} ${String(lost).padStart(8)} ${String(x.received).padStart(9)}`,
+    );
+  }
+  const [ours, ref] = [r.rows[0][1], r.rows[1][1]];
+  console.log(
+    `ratio ours/setInterval: p50 ${(ours.p50 / ref.p50).toFixed(3)}, p99 ${(ours.p99 / ref.p99).toFixed(3)}; ` +
+      `goal p99 < 2 ms: ${ours.p99 < 2 ? 'met' : 'NOT met'} (${ours.p99.toFixed(3)} ms)`,
+  );
+}
+
+async function main(): Promise<void> {
+  if (process.env.RTP_BENCH_CHILD) {
+    console.log(`RESULT ${JSON.stringify(await runPhases())}`);
+    return;
+  }
+  console.log(`RTP pacing on the receive side: |arrival - ideal 20 ms grid| in ms, ${SECONDS} s per phase`);
+  const plain = await runChild([]);
+  if (plain) printRun('default scheduling', plain);
+  // A PBX's media process normally runs with real-time priority (systemd CPUSchedulingPolicy=fifo):
+  // on a loaded host that, not the code, decides whether the kernel wakes us on time.
+  const rt = await runChild(['chrt', '-f', '10']);
+  if (rt) printRun('SCHED_FIFO 10 (chrt -f 10)', rt);
+  else console.log('\nSCHED_FIFO run skipped: chrt unavailable or not permitted');
+}
+
+await main();
