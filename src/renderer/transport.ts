@@ -112,6 +112,7 @@ export class WebSocketTransport implements Transport {
       this.ws = null;
       for (const [, p] of this.pending) p.resolve(unreachable('connection to the peer lost'));
       this.pending.clear();
+      this.queue = [];
       if (ev.code === CLOSE_UNAUTHORIZED || ev.code === CLOSE_AUTH_TIMEOUT)
         return this.setState('unauthorized');
       this.setState('disconnected');
@@ -148,6 +149,8 @@ export class WebSocketTransport implements Transport {
   command<C extends Command>(cmd: C): Promise<Reply<C['type']>> {
     if (this.state === 'unauthorized')
       return Promise.resolve(unreachable('not authorized: open the link the peer printed'));
+    // While reconnecting, answer at once: a button must not hang on a peer that is gone.
+    if (this.state === 'disconnected') return Promise.resolve(unreachable('reconnecting to the peer'));
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, { type: cmd.type, resolve: resolve as Pending['resolve'] });

@@ -58,7 +58,7 @@ export function captureLogger(lines: LogLine[], base: LogFields = {}): Logger {
 export async function startBridge(
   engine: Engine,
   staticDir: string,
-  extra: { authTimeoutMs?: number } = {},
+  extra: { authTimeoutMs?: number; port?: number } = {},
 ): Promise<{ bridge: UiBridge; log: LogLine[] }> {
   const log: LogLine[] = [];
   const bridge = await startUiBridge({
@@ -82,6 +82,9 @@ export function launchChromium(): Promise<Browser> {
       '--disable-gpu',
       '--disable-background-networking',
       '--autoplay-policy=no-user-gesture-required',
+      // A fake microphone (Chromium's beeping test device) with no permission prompt.
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
     ],
   });
 }

@@ -65,6 +65,24 @@ describe('renderer in Chromium', () => {
     await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Not authorized');
   });
 
+  it('shows a lost peer, keeps working, and reconnects by itself when the peer is back', async () => {
+    const { page, office, bridge } = await scenario({ colleagues: COLLEAGUES });
+    await page.getByRole('heading', { name: 'Directory' }).waitFor();
+    await bridge.close();
+    await page.getByText('Connection to the peer lost').waitFor();
+    // A command while the peer is away answers at once with a clear error instead of hanging.
+    await page.getByLabel('Number').fill('102');
+    await page.locator('.dialpad').getByRole('button', { name: 'Call', exact: true }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('cannot be reached');
+    const again = await startBridge(office.engine, staticDir, { port: bridge.port });
+    open.push({ bridge: again.bridge, tracked: open[open.length - 1].tracked });
+    await expect.poll(() => page.getByText('Connection to the peer lost').count(), { timeout: 8000 }).toBe(0);
+    office.setPresence('103', { state: 'dnd' });
+    await expect
+      .poll(() => page.locator('li.member[data-extension="103"]').textContent())
+      .toContain('Do not disturb');
+  });
+
   it('first run: join shows extension taken, wrong code, then joins with the right code', async () => {
     const { page, office } = await scenario({
       self: null,
@@ -192,8 +210,8 @@ describe('renderer in Chromium', () => {
     expect([...office.calls.values()][0]).toMatchObject({ direction: 'out', remote: { extension: '102' } });
   });
 
-  it('calls: incoming, answer, timer, mute, hold, keypad, hang up; history shows it', async () => {
-    const { page, office } = await scenario({ colleagues: COLLEAGUES });
+  it('calls: incoming, answer, timer, microphone, mute, hold, keypad, hang up; history shows it', async () => {
+    const { page, office, tracked } = await scenario({ colleagues: COLLEAGUES });
     await page.getByRole('heading', { name: 'Directory' }).waitFor();
     office.incomingCall('102');
     const dialog = page.getByRole('alertdialog');
@@ -206,6 +224,11 @@ describe('renderer in Chromium', () => {
     await page.getByRole('button', { name: 'Answer' }).click();
     await page.getByText('In call').waitFor();
     await expect.poll(() => page.locator('.timer').textContent(), { timeout: 4000 }).toMatch(/^0:0[1-9]$/);
+    // The microphone runs through getUserMedia and the AudioWorklet: the meter moves.
+    const meter = page.getByRole('meter', { name: 'Microphone level' });
+    await expect
+      .poll(() => meter.evaluate((m: HTMLMeterElement) => m.value), { timeout: 4000 })
+      .toBeGreaterThan(0.01);
     await page.getByRole('button', { name: 'Mute' }).click();
     await page.getByRole('button', { name: 'Unmute' }).waitFor();
     await page.getByRole('button', { name: 'Hold' }).click();
@@ -223,6 +246,8 @@ describe('renderer in Chromium', () => {
     await page.getByRole('cell', { name: 'Bob Builder (102)', exact: true }).waitFor();
     expect(await page.getByRole('cell', { name: 'Incoming' }).count()).toBe(1);
     await shot(page, 'history');
+    expect(await tracked.csp()).toEqual([]); // the worklet and the media path fit the CSP too
+    expect(tracked.consoleErrors).toEqual([]);
   });
 
   it('voicemail: lists new and heard, plays a message (audio decodes), marks heard, deletes', async () => {
