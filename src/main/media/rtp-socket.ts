@@ -32,10 +32,10 @@ export class RtpPortAllocator {
 
   /** Candidate ports to try, in order; each is reserved until release(). */
   *candidates(): Generator<number> {
-    for (let i = 0; i < this.count; i++) {
-      const port = this.first + 2 * ((this.cursor + i) % this.count);
+    for (let tried = 0; tried < this.count; tried++) {
+      const port = this.first + 2 * this.cursor;
+      this.cursor = (this.cursor + 1) % this.count;
       if (this.inUse.has(port)) continue;
-      this.cursor = (this.cursor + i + 1) % this.count;
       this.inUse.add(port);
       yield port;
     }
