@@ -63,7 +63,7 @@ describe('FrameClock', () => {
     const off = clock.add((t) => {
       ticks.push(t);
       const until = t.nowMs + (t.n % 5 === 0 ? 8 : 0); // every 5th tick burns 8 ms
-      for (let x = 0; Number(process.hrtime.bigint()) / 1e6 < until; x++);
+      while (Number(process.hrtime.bigint()) / 1e6 < until);
       if (t.n === 30 && !stalled) {
         stalled = true;
         const end = Date.now() + 250; // a stall of 12 periods
@@ -152,7 +152,7 @@ describe('WAV sources and recorders', () => {
     const frames: Int16Array[] = [];
     for (let i = 0; i < 30; i++) frames.push(src.read(160));
     const joined = new Int16Array(frames.length * 160);
-    frames.forEach((f, i) => joined.set(f, i * 160));
+    for (const [i, f] of frames.entries()) joined.set(f, i * 160);
     expect(toneStrength(joined.subarray(400, 3600), 1000, 8000)).toBeGreaterThan(0.95);
     expect(src.finished).toBe(true);
     expect(Math.max(...joined.subarray(4100))).toBe(0); // silence after a non-looping file ends
