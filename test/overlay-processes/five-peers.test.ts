@@ -74,6 +74,7 @@ describe('five overlay peers as real processes', () => {
     peers.push(await waitReady(spawnPeer(specs[0], [])));
     const rest = specs.slice(1).map((s) => spawnPeer(s, [addr(peers[0])]));
     for (const p of rest) peers.push(await waitReady(p));
+    const allJoined = Date.now();
     await waitForAsync('every peer sees all 5 members', async () => {
       for (const p of peers) {
         const r = await p.request({ op: 'members' });
@@ -81,7 +82,15 @@ describe('five overlay peers as real processes', () => {
       }
       return true;
     });
-    console.log(`[overlay-processes] ring of ${N} formed in ${Date.now() - t0} ms (process spawn included)`);
+    console.log(
+      `[overlay-processes] ring of ${N} formed in ${Date.now() - t0} ms: all joined after ${allJoined - t0} ms ` +
+        `(process spawn included), full membership view everywhere ${Date.now() - allJoined} ms later`,
+    );
+    const r = peers.map((p) => p.event('ready')!);
+    console.log(
+      `[overlay-processes] per peer: process load ${r.map((e) => e.bootMs).join('/')} ms, ` +
+        `listen+join ${r.map((e) => e.joinMs).join('/')} ms`,
+    );
 
     const t1 = Date.now();
     const acks = await Promise.all(

@@ -109,6 +109,7 @@ async function handle(req: Req): Promise<Record<string, unknown>> {
 
 process.on('SIGTERM', () => void shutdown(0));
 
+const startAt = Date.now();
 try {
   await runtime.start();
 } catch (e) {
@@ -116,7 +117,16 @@ try {
   db.close();
   process.exit(1);
 }
-out({ event: 'ready', nodeId: runtime.nodeId, user: runtime.user, port: runtime.port, held });
+out({
+  event: 'ready',
+  nodeId: runtime.nodeId,
+  user: runtime.user,
+  port: runtime.port,
+  held,
+  // Where start-up time goes: loading the process vs listening + joining.
+  bootMs: Math.round(process.uptime() * 1000) - (Date.now() - startAt),
+  joinMs: Date.now() - startAt,
+});
 
 const rl = createInterface({ input: process.stdin });
 rl.on('line', (line) => {
