@@ -168,6 +168,25 @@ describe('UI bridge HTTP', () => {
     expect((await http('/', {}, 'POST')).status).toBe(405);
   });
 
+  it('says how to build the UI when the folder has no index.html', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'peerpbx-empty-'));
+    const b = await startUiBridge({
+      engine: office.engine,
+      port: 0,
+      token: TOKEN,
+      staticDir: empty,
+      log: captureLogger([]),
+    });
+    try {
+      const r = await fetch(`http://127.0.0.1:${b.port}/`);
+      expect(r.status).toBe(503);
+      expect(await r.text()).toContain('npm run build:renderer');
+    } finally {
+      await b.close();
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a request naming another host', async () => {
     expect((await http('/', { Host: 'evil.example' })).status).toBe(421);
   });

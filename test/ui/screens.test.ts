@@ -283,6 +283,10 @@ describe('renderer in Chromium', () => {
     await audio.waitFor();
     expect(await audio.getAttribute('src')).toMatch(/^blob:/);
     await expect.poll(() => audio.evaluate((a: HTMLAudioElement) => a.duration)).toBeCloseTo(2, 1);
+    // It plays: the element's position advances.
+    await expect
+      .poll(() => audio.evaluate((a: HTMLAudioElement) => a.currentTime), { timeout: 4000 })
+      .toBeGreaterThan(0.2);
     await expect.poll(() => office.voicemail.get('vm1')?.heard).toBe(true);
     await page.getByText('0 new, 2 heard').waitFor();
     await shot(page, 'voicemail');

@@ -1,4 +1,4 @@
 export { type IpcEngineOptions, type IpcMainLike, serveEngineOverIpc } from './ipc.ts';
 export { startUiBridge, UI_HOST, type UiBridge, type UiBridgeOptions, WS_PATH } from './server.ts';
-export { contentSecurityPolicy } from './static-files.ts';
+export { contentSecurityPolicy, RENDERER_DIR } from './static-files.ts';
 export { loadUiToken, UI_TOKEN_FILE } from './token.ts';

@@ -2,7 +2,8 @@
 // types, and security headers (a strict CSP: no inline script, sockets only back to this bridge).
 import { createReadStream, promises as fs } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, resolve, sep } from 'node:path';
+import { dirname, extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -18,6 +19,16 @@ const MIME: Record<string, string> = {
   '.wav': 'audio/wav',
   '.txt': 'text/plain; charset=utf-8',
 };
+
+/** Where `vite build` puts the renderer (dist/renderer at the package root). */
+export const RENDERER_DIR = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '..',
+  'dist',
+  'renderer',
+);
 
 export function contentSecurityPolicy(port: number): string {
   return [
@@ -78,6 +89,8 @@ export async function serveStatic(
   try {
     stat = await fs.stat(file);
   } catch {
+    if (file === resolve(root, 'index.html'))
+      return send(503, 'The PeerPBX UI is not built here: run `npm run build:renderer`, then reload.');
     return send(404, 'not found');
   }
   if (!stat.isFile()) return send(404, 'not found');
