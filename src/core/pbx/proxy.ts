@@ -51,6 +51,13 @@ export interface ProxyConfig extends LocalIdentity {
   /** How long a finished context lingers to forward 2xx retransmissions and absorb INVITE ones. */
   linger?: Millis;
   timers?: Partial<TimerConfig>;
+  /**
+   * Sources whose out-of-dialog requests need no digest (office peers, configured trunks). Every
+   * other sender must authenticate as a desk-phone account (407) before the proxy routes a call
+   * for it: otherwise anyone on the network could call out through the office's trunks.
+   * Only applies when a registrar (the account store) is attached. Default: nobody.
+   */
+  trusted?: (source: Address) => boolean;
 }
 
 /** Where one branch of a fork goes. `address` overrides resolving the URI (a desk phone's flow). */
@@ -77,8 +84,10 @@ export type ProxyEvent =
       id: string;
       user: string;
       request: SipRequest;
-      /** The desk phone of this gateway the request came from (its AoR), if any. */
+      /** The desk-phone account that sent the request (digest-authenticated), if any. */
       fromDeskPhone?: string;
+      /** Where the request came from (a trunk, an office peer, a phone). */
+      source: Address;
       /** Set when a fallback stage is asked for: how the previous stage ended. */
       previous?: { status: number; outcome: 'busy' | 'no-answer' | 'unavailable' };
     }
@@ -105,6 +114,7 @@ interface Context {
   id: string;
   serverTx: string;
   replyTo: Address;
+  source: Address;
   /** The request after 16.4 route preprocessing: the template of every branch. */
   request: SipRequest;
   hash: string;
@@ -121,6 +131,7 @@ interface Context {
 
 const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
 const SCHEMES = new Set(['sip', 'sips', 'tel']);
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, SUBSCRIBE, NOTIFY, REFER';
 
 export class PbxProxy {
   private readonly layer: TransactionLayer;
@@ -293,44 +304,54 @@ export class PbxProxy {
       return;
     }
 
-    const ctx = this.newContext(txId, replyTo, fwd, hash);
-    const fromPhone = this.registrar?.bindingFromSource(source, now);
-    if (fromPhone) ctx.fromDeskPhone = fromPhone.aor;
-
-    // 16.5: with a Route left, or a Request-URI that is not ours, the target is the Request-URI.
-    if (routes.length > 0 || !isLocalUri(this.config, fwd.uri)) {
-      const binding = this.registrar?.bindingForContact(fwd.uri, now);
-      this.startFork(
-        ctx,
-        [{ uri: fwd.uri, address: routes.length === 0 ? binding?.source : undefined }],
-        now,
-      );
-      return;
+    const forUs = routes.length === 0 && isLocalUri(this.config, fwd.uri);
+    const user = forUs ? (fwd.uri.user ?? '') : '';
+    if (forUs && !user && req.method === 'OPTIONS') {
+      // Desk phones ping their registrar with OPTIONS as a keepalive.
+      return void reply(200, undefined, [{ name: 'Allow', value: ALLOW }]);
     }
-    const user = fwd.uri.user ?? '';
-    const local = this.registrar?.bindings(user, now) ?? [];
+    const inDialog = tagOf(req.to) !== null;
+    const local = forUs ? (this.registrar?.bindings(user, now) ?? []) : [];
+    const fromPhone = this.registrar?.bindingFromSource(source, now);
     // A call from outside to one of our desk phones: the caller's peer already applied the
     // routing plan, so ring the phone. Calls from our own phones are planned by the coordinator.
-    if (local.length > 0 && !fromPhone) {
-      this.startFork(
-        ctx,
-        local.map((b) => ({ uri: b.contact.uri, address: b.source })),
-        now,
-      );
-      return;
+    const toLocalPhone = local.length > 0 && !fromPhone;
+    let caller: string | undefined;
+    if (this.registrar && !inDialog && !toLocalPhone && !this.config.trusted?.(source)) {
+      const auth = this.registrar.authenticate(req, source, now, saltOf(this.random()));
+      if (auth.response) {
+        this.layer.sendResponse(txId, auth.response, now);
+        return;
+      }
+      caller = auth.username;
     }
-    if (tagOf(req.to) !== null || req.method === 'ACK' || !user) {
+
+    const ctx = this.newContext(txId, replyTo, source, fwd, hash);
+    ctx.fromDeskPhone = caller ?? fromPhone?.aor;
+    if (!forUs) {
+      // 16.5: with a Route left, or a Request-URI that is not ours, the target is the Request-URI.
+      const binding = routes.length === 0 ? this.registrar?.bindingForContact(fwd.uri, now) : undefined;
+      this.startFork(ctx, [{ uri: fwd.uri, address: binding?.source }], now);
+    } else if (toLocalPhone) {
+      const targets = local.map((b) => ({ uri: b.contact.uri, address: b.source }));
+      this.startFork(ctx, targets, now);
+    } else if (inDialog || !user) {
       this.respond(ctx, user ? 481 : 404, now);
-      return;
-    }
-    this.needLookup(ctx, user, now);
+    } else this.needLookup(ctx, user, now);
   }
 
-  private newContext(serverTx: string, replyTo: Address, request: SipRequest, hash: string): Context {
+  private newContext(
+    serverTx: string,
+    replyTo: Address,
+    source: Address,
+    request: SipRequest,
+    hash: string,
+  ): Context {
     const ctx: Context = {
       id: `k${(++this.seq).toString(36)}`,
       serverTx,
       replyTo,
+      source,
       request,
       hash,
       isInvite: request.method === 'INVITE',
@@ -361,6 +382,7 @@ export class PbxProxy {
       user,
       request: ctx.request,
       fromDeskPhone: ctx.fromDeskPhone,
+      source: ctx.source,
       previous,
     });
   }

@@ -7,7 +7,7 @@ import type { Address, TransportName } from '../net.ts';
 import type { NodeId } from '../records/types.ts';
 import { createResponse } from '../sip/build.ts';
 import { createChallenge, type DigestAlgorithm, verifyAuthorization } from '../sip/digest.ts';
-import { createNonce, nonceChecker } from '../sip/digest-nonce.ts';
+import { createNonce, NonceCountTracker, nonceChecker } from '../sip/digest-nonce.ts';
 import {
   getHeader,
   getHeaders,
@@ -78,6 +78,8 @@ export class Registrar {
   private readonly byAor = new Map<string, Binding[]>();
   private readonly armed = new Map<string, number>();
   private readonly out: RegistrarEffect[] = [];
+  /** nc replay protection for qop credentials (stateless nonces are otherwise reusable until stale). */
+  private readonly ncTracker = new NonceCountTracker();
   private readonly min: number;
   private readonly max: number;
   private readonly dflt: number;
@@ -170,31 +172,38 @@ export class Registrar {
 
   // --- steps ------------------------------------------------------------------------------------
 
-  private authenticate(
+  /**
+   * Digest-authenticates a request as one of the accounts: REGISTER with 401/WWW-Authenticate,
+   * anything else a desk phone sends through the proxy with 407/Proxy-Authenticate. Returns the
+   * authenticated user, or the response to send (challenge, 403 or 400).
+   */
+  authenticate(
     req: SipRequest,
     source: Address,
     now: number,
     salt: Uint8Array,
   ): { response: SipResponse; username?: undefined } | { response?: undefined; username: string } {
-    const header = getHeader(req, 'Authorization');
+    const proxy = req.method !== 'REGISTER';
+    const header = getHeader(req, proxy ? 'Proxy-Authorization' : 'Authorization');
     const challenge = (stale: boolean): { response: SipResponse } => {
       const nonce = createNonce({ secret: this.cfg.nonceSecret, realm: this.cfg.realm }, now, salt);
       const value = createChallenge({ realm: this.cfg.realm, nonce, algorithm: 'MD5', stale });
-      return {
-        response: createResponse(req, 401, undefined, { headers: [{ name: 'WWW-Authenticate', value }] }),
-      };
+      const name = proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate';
+      return { response: createResponse(req, proxy ? 407 : 401, undefined, { headers: [{ name, value }] }) };
     };
     if (header === undefined) return challenge(false);
     const r = verifyAuthorization(
       header,
       {
-        method: 'REGISTER',
+        method: req.method,
         realm: this.cfg.realm,
+        body: req.body,
         lookupHa1: (user, _realm, alg: DigestAlgorithm) => {
           const a = this.cfg.accounts(user);
           return a?.ha1 !== undefined && alg.startsWith('MD5') ? a.ha1 : undefined;
         },
         lookupPassword: (user) => this.cfg.accounts(user)?.password,
+        ncTracker: this.ncTracker,
       },
       nonceChecker(
         { secret: this.cfg.nonceSecret, realm: this.cfg.realm },
@@ -208,12 +217,14 @@ export class Registrar {
         return challenge(true);
       case 'invalid-nonce':
       case 'realm-mismatch':
+      case 'replay':
+        // A replayed nonce count may be an honest phone that reused a nonce: a fresh nonce fixes it.
         return challenge(false);
       case 'malformed':
         return { response: createResponse(req, 400, 'Malformed Authorization') };
       default:
         // Wrong password or unknown user: one answer for both, so accounts cannot be probed.
-        this.warn('REGISTER authentication failed', { reason: r.reason, user: r.username, source });
+        this.warn(`${req.method} authentication failed`, { reason: r.reason, user: r.username, source });
         return { response: createResponse(req, 403) };
     }
   }

@@ -3,6 +3,7 @@ import type { Address } from '../../../src/core/net.ts';
 import { type LookupResult, PbxProxy, type ProxyConfig } from '../../../src/core/pbx/proxy.ts';
 import { loopHash, makeBranch } from '../../../src/core/pbx/proxy-routing.ts';
 import { Registrar } from '../../../src/core/pbx/registrar.ts';
+import { createResponse } from '../../../src/core/sip/build.ts';
 import { buildAuthorization } from '../../../src/core/sip/digest.ts';
 import {
   getHeader,
@@ -402,6 +403,118 @@ describe('proxy: request validation', () => {
   });
 });
 
+describe('proxy: raw wire exchanges', () => {
+  const CALLER: Address = { transport: 'UDP', host: '10.0.0.10', port: 5060 };
+  const CALLEE: Address = { transport: 'UDP', host: '10.0.0.21', port: 5060 };
+
+  function raw(
+    method: string,
+    uri: string,
+    opts: { branch?: string; toTag?: string; extra?: string[] } = {},
+  ): string {
+    return [
+      `${method} ${uri} SIP/2.0`,
+      `Via: SIP/2.0/UDP 10.0.0.10:5060;branch=${opts.branch ?? 'z9hG4bKraw1'}`,
+      'Max-Forwards: 70',
+      'From: <sip:a@10.0.0.10>;tag=ft1',
+      `To: <${uri}>${opts.toTag ? `;tag=${opts.toTag}` : ''}`,
+      'Call-ID: raw-1@10.0.0.10',
+      `CSeq: 1 ${method}`,
+      'Contact: <sip:a@10.0.0.10>',
+      ...(opts.extra ?? []),
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+  }
+
+  /** Feeds wire bytes to the proxy and returns its effects (transmissions re-parsed from bytes). */
+  function feed(proxy: PbxProxy, bytes: string | Uint8Array, from: Address, now = 0) {
+    const parsed = parseMessage(bytes);
+    if (!parsed.ok) throw new Error(parsed.error.reason);
+    proxy.receive(parsed.message, from, now);
+    return proxy.drain().map((e) => {
+      if (e.type !== 'transmit') return e;
+      const again = parseMessage(serializeMessage(e.message));
+      if (!again.ok) throw new Error('proxy sent unparsable bytes');
+      return { ...e, message: again.message };
+    });
+  }
+
+  function withRegistrar(trusted?: (a: Address) => boolean): PbxProxy {
+    const registrar = new Registrar({
+      realm: 'office',
+      nonceSecret: 'k',
+      accounts: (ext) => (ext === '201' ? { extension: '201', password: 'pw' } : undefined),
+      gateway: { nodeId: NODE_ID, host: '10.0.0.1', port: 5060, transport: 'UDP' },
+    });
+    let n = 0;
+    return new PbxProxy(
+      { host: '10.0.0.1', port: 5060, transport: 'UDP', trusted },
+      () => `r${++n}`,
+      registrar,
+    );
+  }
+
+  it('an unauthenticated caller gets 407 and no lookup; a trusted source is routed without digest', () => {
+    const untrusted = withRegistrar();
+    const out = feed(untrusted, raw('INVITE', 'sip:9123@10.0.0.1:5060'), CALLER);
+    const res = out.filter((e) => e.type === 'transmit').map((e) => e.type === 'transmit' && e.message);
+    expect(res).toHaveLength(1);
+    expect(res[0] && res[0].type === 'response' && res[0].status).toBe(407);
+    expect(res[0] && getHeader(res[0], 'Proxy-Authenticate')).toMatch(/^Digest /);
+    expect(out.some((e) => e.type === 'need-lookup')).toBe(false);
+
+    const trusting = withRegistrar((a) => a.host === '10.0.0.10');
+    const out2 = feed(trusting, raw('INVITE', 'sip:9123@10.0.0.1:5060'), CALLER);
+    expect(out2.filter((e) => e.type === 'need-lookup')).toMatchObject([{ user: '9123' }]);
+  });
+
+  it('answers an OPTIONS keepalive to itself with 200 and Allow', () => {
+    const proxy = withRegistrar();
+    const out = feed(proxy, raw('OPTIONS', 'sip:10.0.0.1:5060'), CALLER);
+    const r = out.find((e) => e.type === 'transmit');
+    expect(r?.type === 'transmit' && r.message.type === 'response' && r.message.status).toBe(200);
+    expect(r?.type === 'transmit' && getHeader(r.message, 'Allow')).toContain('INVITE');
+  });
+
+  it('an in-dialog request addressed to the proxy itself gets 481', () => {
+    const proxy = withRegistrar(() => true);
+    const out = feed(proxy, raw('BYE', 'sip:101@10.0.0.1:5060', { toTag: 'tt' }), CALLER);
+    const r = out.find((e) => e.type === 'transmit');
+    expect(r?.type === 'transmit' && r.message.type === 'response' && r.message.status).toBe(481);
+  });
+
+  it('absorbs an INVITE retransmitted after the 2xx and forwards the 2xx retransmission', () => {
+    let n = 0;
+    const proxy = new PbxProxy({ host: '10.0.0.1', port: 5060, transport: 'UDP' }, () => `r${++n}`);
+    const invite = raw('INVITE', 'sip:101@10.0.0.1:5060');
+    const first = feed(proxy, invite, CALLER);
+    const need = first.find((e) => e.type === 'need-lookup');
+    if (need?.type !== 'need-lookup') throw new Error('no lookup');
+    proxy.lookupResult(need.id, { type: 'fork', targets: [{ uri: proxyUri('b1'), address: CALLEE }] }, 10);
+    const fwd = proxy.drain().find((e) => e.type === 'transmit' && e.message.type === 'request');
+    if (fwd?.type !== 'transmit' || fwd.message.type !== 'request') throw new Error('not forwarded');
+    expect(fwd.to).toEqual(CALLEE);
+    expect(fwd.message.maxForwards).toBe(69);
+    expect(fwd.message.via).toHaveLength(2);
+    const ok = serializeMessage(createResponse(fwd.message, 200, undefined, { toTag: 'callee1' }));
+    const up = feed(proxy, ok, CALLEE, 20).filter((e) => e.type === 'transmit');
+    expect(up).toHaveLength(1);
+    expect(up[0].type === 'transmit' && up[0].to).toEqual(CALLER);
+    expect(up[0].type === 'transmit' && up[0].message.via).toHaveLength(1);
+
+    // The caller did not see the 200 yet and retransmits its INVITE: not forked again.
+    const again = feed(proxy, invite, CALLER, 500);
+    expect(again.filter((e) => e.type === 'need-lookup' || e.type === 'transmit')).toEqual([]);
+    // The callee retransmits its 200: forwarded statelessly to the caller.
+    const re = feed(proxy, ok, CALLEE, 520).filter((e) => e.type === 'transmit');
+    expect(re).toHaveLength(1);
+    expect(re[0].type === 'transmit' && re[0].message.type === 'response' && re[0].message.status).toBe(200);
+    expect(proxy.load.transactions).toBe(0);
+  });
+});
+
 describe('proxy: desk phones through the gateway', () => {
   it('a desk phone registers with digest, is called from the office and calls the office', () => {
     let office: Phone | null = null;
@@ -412,17 +525,19 @@ describe('proxy: desk phones through the gateway', () => {
           ? { type: 'fork', targets: [target(office)] }
           : { type: 'reject', status: 404 },
     });
-    // The desk phone's UA answers the digest challenge.
+    // The desk phone's UA answers the digest challenges (401 for REGISTER, 407 for calls).
     const desk = sim.phone('201', 50, {}, (res: SipResponse, req: SipRequest) => {
-      const www = getHeader(res, 'WWW-Authenticate');
-      if (!www) return null;
+      const proxyAuth = res.status === 407;
+      const challenge = getHeader(res, proxyAuth ? 'Proxy-Authenticate' : 'WWW-Authenticate');
+      if (!challenge) return null;
+      const uri = req.method === 'REGISTER' ? 'sip:10.0.0.1:5060' : 'sip:101@10.0.0.1:5060';
       const a = buildAuthorization(
-        www,
-        { username: '201', password: 'pw', method: req.method, uri: 'sip:10.0.0.1:5060' },
+        challenge,
+        { username: '201', password: 'pw', method: req.method, uri },
         'cn',
         1,
       );
-      return a.ok ? { name: 'Authorization', value: a.value } : null;
+      return a.ok ? { name: proxyAuth ? 'Proxy-Authorization' : 'Authorization', value: a.value } : null;
     }) as Phone;
     office = sim.phone('101', 60) as Phone;
     sim.act((now) =>
@@ -465,7 +580,9 @@ describe('proxy: desk phones through the gateway', () => {
     callee(sim, office, 'answer', 300);
     sim.act((now) => desk.machine.call(proxyUri('101'), null, now, { destination: PROXY_ADDR }));
     sim.run(10_000);
-    expect(lookups).toMatchObject([{ user: '101', fromDeskPhone: '201' }]);
+    // The phone had to prove it is 201 (407) before the gateway would route its call.
+    expect(sim.sentBy(px, 407)).toHaveLength(1);
+    expect(lookups).toMatchObject([{ user: '101', fromDeskPhone: '201', source: { host: '10.0.0.50' } }]);
     // (the first call-answered at the desk phone was the ACK of the office's call)
     expect(sim.eventsOf(desk, 'call-answered')).toHaveLength(2);
     expect(sim.eventsOf(office, 'call-answered')).toHaveLength(2);

@@ -67,6 +67,13 @@ function register(o: RegOpts = {}): SipRequest {
 }
 
 const SALT = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
+let saltCounter = 0;
+/** A fresh salt per challenge, as the proxy's random source gives. */
+function freshSalt(): Uint8Array {
+  const s = new Uint8Array(8);
+  new DataView(s.buffer).setUint32(4, ++saltCounter);
+  return s;
+}
 
 /** Sends the REGISTER, answers the 401 with the given password, returns the final response. */
 function authed(
@@ -76,7 +83,7 @@ function authed(
   password = 'pw201',
   user = req.to.uri.user ?? '',
 ): SipResponse {
-  const challenge = reg.handleRegister(req, PHONE, now, SALT);
+  const challenge = reg.handleRegister(req, PHONE, now, freshSalt());
   expect(challenge.status).toBe(401);
   const www = getHeader(challenge, 'WWW-Authenticate');
   expect(www).toBeDefined();
@@ -165,6 +172,27 @@ describe('registrar: digest authentication', () => {
     expect(getHeader(res, 'WWW-Authenticate')).toMatch(/stale=TRUE/);
     // The same credentials while the nonce is fresh succeed.
     expect(reg.handleRegister(late, PHONE, 10_000, SALT).status).toBe(200);
+  });
+
+  it('a replayed Authorization (same nonce and nc) is re-challenged, not accepted', () => {
+    const reg = makeRegistrar();
+    const ch = reg.handleRegister(register(), PHONE, 0, freshSalt());
+    const www = getHeader(ch, 'WWW-Authenticate') as string;
+    const auth = buildAuthorization(
+      www,
+      { username: '201', password: 'pw201', method: 'REGISTER', uri: 'sip:10.0.0.1' },
+      'c',
+      1,
+    );
+    if (!auth.ok) throw new Error('auth');
+    const signed = (seq: number) => {
+      const r = register({ seq });
+      return { ...r, headers: [...r.headers, { name: 'Authorization', value: auth.value }] };
+    };
+    expect(reg.handleRegister(signed(2), PHONE, 1000, freshSalt()).status).toBe(200);
+    const replay = reg.handleRegister(signed(3), { ...PHONE, host: '203.0.113.9' }, 2000, freshSalt());
+    expect(replay.status).toBe(401);
+    expect(getHeader(replay, 'WWW-Authenticate')).not.toMatch(/stale/);
   });
 
   it('re-challenges a forged nonce and rejects a malformed Authorization with 400', () => {
