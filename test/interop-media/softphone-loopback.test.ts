@@ -83,5 +83,50 @@ describe('SoftPhone to SoftPhone on loopback', () => {
     expect(ea.stats!.lost).toBe(0);
     expect(a.activeCalls).toEqual([]);
     expect(b.activeCalls).toEqual([]);
+    expect(a.rtpPortsInUse + b.rtpPortsInUse).toBe(0);
+  });
+});
+
+describe('SoftPhone ringing, manual answer and cancel', () => {
+  it('rings without auto-answer, answers on command, reports media stats', async () => {
+    const a = await SoftPhone.start({ rtpPorts: { min: 31000, max: 31099 }, toneHz: 500 });
+    const b = await SoftPhone.start({ rtpPorts: { min: 31000, max: 31099 }, statsIntervalMs: 300 });
+    phones.push(a, b);
+    const incoming = b.next('incoming');
+    const ringing = a.next('ringing');
+    const id = await a.call(b.uri);
+    const inc = await incoming;
+    expect(inc.from).toContain('sip:peerpbx@127.0.0.1');
+    expect((await ringing).status).toBe(180);
+    await sleep(300);
+    expect(a.mediaStats(id)).toBeNull(); // no media before the answer
+    const answered = a.next('answered');
+    b.answer(inc.call);
+    await answered;
+    const stats = await b.next('media-stats');
+    expect(stats.call).toBe(inc.call);
+    await sleep(400);
+    expect(b.mediaStats(inc.call)!.packetsReceived).toBeGreaterThan(10);
+    const ended = b.next('ended');
+    b.hangup(inc.call);
+    expect((await ended).reason).toBe('local-bye');
+  });
+
+  it('a call cancelled while ringing ends on both sides and frees its RTP ports', async () => {
+    const a = await SoftPhone.start({ rtpPorts: { min: 31000, max: 31099 } });
+    const b = await SoftPhone.start({ rtpPorts: { min: 31000, max: 31099 } });
+    phones.push(a, b);
+    const ringing = a.next('ringing');
+    const id = await a.call(b.uri);
+    await ringing;
+    const aEnded = a.next('ended');
+    const bEnded = b.next('ended');
+    a.hangup(id);
+    expect((await aEnded).reason).toBe('cancelled');
+    expect((await bEnded).reason).toBe('cancelled');
+    expect(a.activeCalls).toEqual([]);
+    expect(b.activeCalls).toEqual([]);
+    expect(a.rtpPortsInUse).toBe(0);
+    expect(b.rtpPortsInUse).toBe(0);
   });
 });

@@ -126,6 +126,8 @@ export class SoftPhone {
   private readonly codecs: Codec[];
   private readonly address: string;
   private playPcm: Int16Array | null = null;
+  /** Incoming calls that ended (CANCEL) while we were still opening their RTP sockets. */
+  private readonly endedEarly = new Set<string>();
   private closed = false;
 
   private constructor(
@@ -205,6 +207,11 @@ export class SoftPhone {
         resolve(ev);
       });
     });
+  }
+
+  /** RTP port pairs held by live calls (leak checks). */
+  get rtpPortsInUse(): number {
+    return this.ports.used;
   }
 
   /** Live calls' ids. */
@@ -296,6 +303,7 @@ export class SoftPhone {
       case 'call-ended': {
         const call = this.calls.get(e.call);
         if (call) void this.finish(call, e.reason, e.status);
+        else this.endedEarly.add(e.call);
         return;
       }
       default:
@@ -312,6 +320,10 @@ export class SoftPhone {
     } catch (err) {
       this.log.warn('no RTP port for incoming call', { err });
       this.host.act((now) => this.ua.reject(e.call, 503, now));
+      return;
+    }
+    if (this.endedEarly.delete(e.call) || this.closed) {
+      await socket.close();
       return;
     }
     const call = this.newCall(e.call, 'incoming', from, sdp, socket);
