@@ -123,6 +123,8 @@ interface Context {
   branches: Branch[];
   collected: CollectedResponse[];
   fallback: boolean;
+  /** Lookups answered so far: bounds a coordinator that keeps asking for more stages. */
+  stages: number;
   finalSent: boolean;
   cancelled: boolean;
   fromDeskPhone?: string;
@@ -130,6 +132,8 @@ interface Context {
 }
 
 const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
+/** Hunt steps + forwards + voicemail of one call; more means a coordinator loop. */
+const MAX_STAGES = 16;
 const SCHEMES = new Set(['sip', 'sips', 'tel']);
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, SUBSCRIBE, NOTIFY, REFER';
 
@@ -188,9 +192,12 @@ export class PbxProxy {
     if (result.type === 'reject') {
       this.respond(ctx, result.status, now, result.reason, result.headers);
     } else if (result.targets.length === 0) {
-      this.respond(ctx, 480, now);
+      // Nobody to ring (offline): straight to the next stage when there is one, bounded.
+      if (result.fallback && ++ctx.stages < MAX_STAGES) {
+        this.needLookup(ctx, ctx.request.uri.user ?? '', now, { status: 480, outcome: 'unavailable' });
+      } else this.respond(ctx, 480, now);
     } else {
-      ctx.fallback = result.fallback ?? false;
+      ctx.fallback = (result.fallback ?? false) && ++ctx.stages < MAX_STAGES;
       ctx.collected = [];
       ctx.state = 'forking';
       for (const t of result.targets) this.forward(ctx, t, now);
@@ -359,6 +366,7 @@ export class PbxProxy {
       branches: [],
       collected: [],
       fallback: false,
+      stages: 0,
       finalSent: false,
       cancelled: false,
       timers: new Set(),
