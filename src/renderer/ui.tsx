@@ -187,3 +187,11 @@ export function Table({ head, children }: { head: (string | null)[]; children: R
     </div>
   );
 }
+
+/** Decodes an engine payload (base64) into a Blob for a blob: URL (allowed by media-src). */
+export function base64ToBlob(b64: string, mime: string): Blob {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new Blob([bytes], { type: mime });
+}

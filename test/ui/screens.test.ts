@@ -3,6 +3,8 @@
 import { rmSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sine } from '../../src/core/media/tones.ts';
+import { encodeWav } from '../../src/core/media/wav.ts';
 import type { UiBridge } from '../../src/main/ui-bridge/index.ts';
 import { buildRenderer, launchChromium, openPage, shot, startBridge, type TrackedPage } from './harness.ts';
 import { TestOffice, type TestOfficeOptions } from './test-engine.ts';
@@ -294,6 +296,31 @@ describe('renderer in Chromium', () => {
     await expect.poll(() => page.locator('li.vm').count()).toBe(1);
     expect(office.voicemail.has('vm2')).toBe(false);
 
+    // Greetings: a WAV upload is stored; a file that is not WAV is refused before sending.
+    const unavailable = page.locator('.greeting[data-kind="unavailable"]');
+    expect(await unavailable.textContent()).toContain('The default greeting');
+    const wav = Buffer.from(encodeWav({ sampleRate: 8000, samples: sine(440, 500, 8000) }));
+    await unavailable
+      .getByLabel('Upload a WAV file')
+      .setInputFiles({ name: 'hello.wav', mimeType: 'audio/wav', buffer: wav });
+    await unavailable.getByText('Your own greeting').waitFor();
+    expect(Buffer.from(office.greetings.get('unavailable') ?? '', 'base64').equals(wav)).toBe(true);
+    await expect
+      .poll(() => unavailable.locator('audio').evaluate((a: HTMLAudioElement) => a.duration))
+      .toBeCloseTo(0.5, 1);
+    const busyGreeting = page.locator('.greeting[data-kind="busy"]');
+    await busyGreeting.getByLabel('Upload a WAV file').setInputFiles({
+      name: 'notes.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('x'.repeat(100)),
+    });
+    await expect.poll(() => busyGreeting.getByRole('alert').textContent()).toContain('not a WAV file');
+    expect(office.greetings.has('busy')).toBe(false);
+    await shot(page, 'voicemail-greetings');
+    await unavailable.getByRole('button', { name: 'Use the default' }).click();
+    await unavailable.getByText('The default greeting').waitFor();
+    expect(office.greetings.size).toBe(0);
+
     office.engine.emit({
       type: 'voicemail.new',
       message: {
@@ -340,6 +367,31 @@ describe('renderer in Chromium', () => {
     await page.getByRole('button', { name: 'Approve' }).click();
     await page.getByText('No PC is waiting to join.').waitFor();
     expect(office.members.has('130')).toBe(true);
+
+    // Invite: the code the engine made is shown, and it is a live one-time code.
+    await page.getByLabel('Extension for the new PC').fill('140');
+    await page.getByRole('button', { name: 'Create join code' }).click();
+    const code = await page.locator('output.code').textContent();
+    expect(code && office.joinCodes.has(code)).toBe(true);
+    await page.getByLabel('Extension for the new PC').fill('102');
+    await page.getByRole('button', { name: 'Create join code' }).click();
+    await expect
+      .poll(() => page.locator('#invite-title ~ [role=alert]').textContent())
+      .toContain('already taken');
+
+    // Desk phones: validated, added, listed, removed.
+    await page.getByLabel('Phone extension').fill('150');
+    await page.getByLabel('Phone password').fill('short');
+    await page.getByRole('button', { name: 'Add phone' }).click();
+    expect(await page.getByText('At least 8 characters.').isVisible()).toBe(true);
+    await page.getByLabel('Phone password').fill('long-enough-pw');
+    await page.getByRole('button', { name: 'Add phone' }).click();
+    await page.getByText('not registered').waitFor();
+    expect(office.phones.get('150')?.password).toBe('long-enough-pw');
+    await shot(page, 'settings-admin');
+    await page.getByRole('button', { name: 'Remove desk phone 150' }).click();
+    await page.getByText('No desk phones yet.').waitFor();
+    expect(office.phones.size).toBe(0);
   });
 
   it('commands the engine lacks show "not available yet"', async () => {

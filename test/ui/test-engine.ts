@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type {
   Call,
   EngineEvent,
+  GreetingKind,
   HistoryEntry,
   JoinRequest,
   Member,
@@ -49,6 +50,9 @@ export class TestOffice {
   readonly history: HistoryEntry[] = [];
   readonly joinRequests = new Map<string, JoinRequest>();
   readonly dtmfSent: string[] = [];
+  readonly greetings = new Map<GreetingKind, string>();
+  readonly phones = new Map<string, { password: string; registered: boolean }>();
+  private invites = 0;
   /** LAN searches asked for (the UI must not search in a loop). */
   discoverCalls = 0;
   settings: Settings = {
@@ -345,6 +349,30 @@ export class TestOffice {
         const wav = encodeWav({ sampleRate: 8000, samples: sine(440, m.duration * 1000, 8000) });
         return okReply<'voicemail.audio'>({ mime: 'audio/wav', base64: Buffer.from(wav).toString('base64') });
       },
+      'greeting.get': ({ kind }) => okReply<'greeting.get'>({ base64: this.greetings.get(kind) ?? null }),
+      'greeting.set': ({ kind, base64 }) => {
+        if (base64 === null) this.greetings.delete(kind);
+        else this.greetings.set(kind, base64);
+        return okReply<'greeting.set'>({});
+      },
+      'office.invite': ({ extension }) => {
+        if (!this.status.admin) return errReply('not-admin');
+        if (this.members.has(extension)) return errReply('extension-taken');
+        const code = `CODE-${extension}-${++this.invites}`;
+        this.joinCodes.add(code);
+        return okReply<'office.invite'>({ code });
+      },
+      'phones.list': () =>
+        okReply<'phones.list'>({
+          phones: [...this.phones].map(([extension, p]) => ({ extension, registered: p.registered })),
+        }),
+      'phones.add': ({ extension, password }) => {
+        if (this.members.has(extension) || this.phones.has(extension)) return errReply('extension-taken');
+        this.phones.set(extension, { password, registered: false });
+        return okReply<'phones.add'>({});
+      },
+      'phones.remove': ({ extension }) =>
+        this.phones.delete(extension) ? okReply<'phones.remove'>({}) : errReply('not-found'),
       'history.list': ({ limit }) =>
         okReply<'history.list'>({ entries: this.history.slice(0, limit ?? 100) }),
       'settings.get': () => okReply<'settings.get'>(this.settings),

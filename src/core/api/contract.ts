@@ -171,6 +171,12 @@ function spec<P extends Schema<unknown>, R extends Schema<unknown>>(
   return { params, result, issue };
 }
 const none = object({});
+const BASE64 = /^[A-Za-z0-9+/=]*$/;
+/** A voicemail: at most ~3 min of 8 kHz 16-bit audio, with room to spare. */
+const wavBase64 = string({ max: 8_000_000, pattern: BASE64 });
+/** A greeting the UI uploads: at most ~3 MB of WAV (fits MAX_CLIENT_FRAME). */
+const greetingBase64 = string({ min: 60, max: 4_000_000, pattern: BASE64 });
+export const greetingKind = literal('unavailable', 'busy');
 const done = object({});
 const byCall = object({ callId: id });
 const byMessage = object({ id });
@@ -240,11 +246,17 @@ export const COMMANDS = {
   'voicemail.mark-heard': spec(6, byMessage, done),
   'voicemail.delete': spec(6, byMessage, done),
   /** The decrypted message as a WAV file, base64 (at most ~3 min of 8 kHz audio). */
-  'voicemail.audio': spec(
-    6,
-    byMessage,
-    object({ mime: literal('audio/wav'), base64: string({ max: 8_000_000, pattern: /^[A-Za-z0-9+/=]*$/ }) }),
-  ),
+  'voicemail.audio': spec(6, byMessage, object({ mime: literal('audio/wav'), base64: wavBase64 })),
+  /** The user's greeting of one kind; null while the default prompt is used. */
+  'greeting.get': spec(6, object({ kind: greetingKind }), object({ base64: nullable(wavBase64) })),
+  /** Records or uploads a greeting (a WAV file, base64); null goes back to the default prompt. */
+  'greeting.set': spec(6, object({ kind: greetingKind, base64: nullable(greetingBase64) }), done),
+  /** Admin: a one-time join code for a new PC with this extension. */
+  'office.invite': spec(4, object({ extension }), object({ code: string({ min: 1, max: 100 }) })),
+  /** Desk-phone accounts served by this peer (digest auth). */
+  'phones.list': spec(5, none, object({ phones: array(object({ extension, registered: boolean() })) })),
+  'phones.add': spec(5, object({ extension, password: string({ min: 8, max: 128 }) }), done),
+  'phones.remove': spec(5, object({ extension }), done),
   'history.list': spec(
     5,
     object({ limit: optional(number({ min: 1, max: 1000, integer: true })) }),
@@ -360,3 +372,4 @@ export type VoicemailMessage = Infer<typeof voicemailMessage>;
 export type HistoryEntry = Infer<typeof historyEntry>;
 export type Settings = Infer<typeof settings>;
 export type Forwarding = Infer<typeof forwarding>;
+export type GreetingKind = Infer<typeof greetingKind>;

@@ -20,7 +20,8 @@ import {
 } from './contract.ts';
 import { literal, number, object, type Parsed, string } from './schema.ts';
 
-export const MAX_CLIENT_FRAME = 64 * 1024;
+/** Commands are small, except a greeting upload (base64 WAV, at most 4 MB: see `greeting.set`). */
+export const MAX_CLIENT_FRAME = 4_200_000;
 /** Close codes (4000-4999 are for applications). */
 export const CLOSE_UNAUTHORIZED = 4401;
 export const CLOSE_AUTH_TIMEOUT = 4408;

@@ -8,6 +8,7 @@ import {
 } from '../../core/api/contract.ts';
 import { useApp } from '../app-context.tsx';
 import { ErrorNotice, errorText, Field, formatTime, NotAvailable, useBusy } from '../ui.tsx';
+import { DeskPhones, InvitePc } from './AdminSettings.tsx';
 
 export function Settings() {
   const { can, state } = useApp();
@@ -22,6 +23,8 @@ export function Settings() {
           <NotAvailable what="Approving join requests" />
         )
       ) : null}
+      {admin && can('office.invite') ? <InvitePc /> : null}
+      {can('phones.list') ? <DeskPhones /> : null}
     </section>
   );
 }

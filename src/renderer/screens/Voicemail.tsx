@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import type { VoicemailMessage } from '../../core/api/contract.ts';
 import { useApp } from '../app-context.tsx';
 import {
+  base64ToBlob,
   ErrorNotice,
   errorText,
   formatDuration,
@@ -12,17 +13,20 @@ import {
   partyName,
   useBusy,
 } from '../ui.tsx';
-
-function base64ToBlob(b64: string, mime: string): Blob {
-  const bin = atob(b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return new Blob([bytes], { type: mime });
-}
+import { Greetings } from './Greetings.tsx';
 
 export function Voicemail() {
-  const { state, can } = useApp();
-  if (!can('voicemail.list')) return <NotAvailable what="Voicemail" />;
+  const { can } = useApp();
+  return (
+    <>
+      {can('voicemail.list') ? <Inbox /> : <NotAvailable what="Voicemail" />}
+      {can('greeting.set') ? <Greetings /> : null}
+    </>
+  );
+}
+
+function Inbox() {
+  const { state } = useApp();
   const messages = state.voicemail;
   const fresh = messages?.filter((m) => !m.heard).length ?? 0;
   return (
