@@ -90,7 +90,11 @@ export function toLookupResult(
   for (const t of stage.step.targets) {
     if (t.type === 'trunk') {
       const uri = parseUri(t.uri);
-      if (uri) targets.push({ uri, address: uriToAddress(uri, t.trunk.transport ?? 'UDP') });
+      if (!uri) continue;
+      const { username, password } = t.trunk;
+      const credentials =
+        username !== undefined && password !== undefined ? { username, password } : undefined;
+      targets.push({ uri, address: uriToAddress(uri, t.trunk.transport ?? 'UDP'), credentials });
       continue;
     }
     for (const c of contactsOf(t.extension)) {

@@ -8,6 +8,7 @@
 
 import type { Address, Millis, TransportName } from '../net.ts';
 import { cloneUri, cloneVia, createCancel, createResponse, type Random } from '../sip/build.ts';
+import { buildAuthorization, pickChallenge } from '../sip/digest.ts';
 import {
   getHeaders,
   type Header,
@@ -18,6 +19,7 @@ import {
   tagOf,
   topBranch,
 } from '../sip/message.ts';
+import { serializeUri } from '../sip/serialize.ts';
 import {
   type TimerConfig,
   type TimerEffect,
@@ -64,6 +66,8 @@ export interface ProxyConfig extends LocalIdentity {
 export interface ProxyTarget {
   uri: SipUri;
   address?: Address;
+  /** Digest credentials for a target that challenges (a SIP trunk): one retry per branch. */
+  credentials?: { username: string; password: string };
 }
 
 export type LookupResult =
@@ -108,6 +112,9 @@ interface Branch {
   /** 'wanted': cancel as soon as a provisional arrives (9.1: not before). */
   cancel: 'none' | 'wanted' | 'sent';
   cancelForTimeout: boolean;
+  target: ProxyTarget;
+  /** Credentials already sent on this branch (a second challenge is final). */
+  authTried: boolean;
 }
 
 interface Context {
@@ -401,8 +408,9 @@ export class PbxProxy {
   }
 
   /** 16.6: one branch. */
-  private forward(ctx: Context, target: ProxyTarget, now: Millis): void {
+  private forward(ctx: Context, target: ProxyTarget, now: Millis, auth?: Header): void {
     const req = copyRequest(ctx.request);
+    if (auth) req.headers.push(auth);
     req.uri = cloneUri(target.uri);
     req.maxForwards = (ctx.request.maxForwards ?? 70) - 1;
     if (DIALOG_CREATING.has(req.method) && tagOf(req.to) === null) addRecordRoute(req, this.config);
@@ -422,6 +430,8 @@ export class PbxProxy {
       state: 'calling',
       cancel: 'none',
       cancelForTimeout: false,
+      target,
+      authTried: auth !== undefined,
     };
     ctx.branches.push(branch);
     this.byClientTx.set(txId, { ctx, branch });
@@ -520,11 +530,51 @@ export class PbxProxy {
       this.maybeFinish(ctx, now);
       return;
     }
+    if ((res.status === 401 || res.status === 407) && this.retryWithCredentials(ctx, branch, res, now))
+      return;
     const synthesized = branch.cancelForTimeout;
     const response = synthesized ? createResponse(branch.request, 408) : res;
     ctx.collected.push({ response, synthesized });
     if (res.status >= 600 && ctx.isInvite) for (const b of ctx.branches) this.cancelBranch(b, false, now);
     this.maybeFinish(ctx, now);
+  }
+
+  /**
+   * A trunk challenged a branch that has credentials: the same request again on a new branch with
+   * Authorization / Proxy-Authorization (the outbound-registration-free way trunks authenticate).
+   * The CSeq stays: the caller's dialog numbering must remain valid end to end.
+   */
+  private retryWithCredentials(ctx: Context, branch: Branch, res: SipResponse, now: Millis): boolean {
+    const creds = branch.target.credentials;
+    if (!creds || branch.authTried || branch.cancel !== 'none' || ctx.cancelled || ctx.finalSent)
+      return false;
+    const proxyAuth = res.status === 407;
+    const challenges = getHeaders(res, proxyAuth ? 'Proxy-Authenticate' : 'WWW-Authenticate');
+    const picked = pickChallenge(challenges);
+    if (!picked.ok) {
+      this.warn('unusable challenge from a target', {
+        uri: serializeUri(branch.target.uri),
+        reason: picked.error.reason,
+      });
+      return false;
+    }
+    const value = buildAuthorization(
+      picked.value,
+      {
+        ...creds,
+        method: branch.request.method,
+        uri: serializeUri(branch.request.uri),
+        body: branch.request.body,
+      },
+      this.random(),
+      1,
+    );
+    if (!value.ok) return false;
+    this.forward(ctx, branch.target, now, {
+      name: proxyAuth ? 'Proxy-Authorization' : 'Authorization',
+      value: value.value,
+    });
+    return true;
   }
 
   /** A client transaction timed out (408) or could not be sent (503). */

@@ -14,7 +14,17 @@ const CFG: DialPlanConfig = {
   ringGroups: [
     { extension: '600', members: ['101', '104'], strategy: 'hunt', memberTimeoutMs: 5000, fallback: '105' },
   ],
-  trunks: [{ name: 't', prefix: '9', strip: 1, host: '192.0.2.50', port: 5080 }],
+  trunks: [
+    {
+      name: 't',
+      prefix: '9',
+      strip: 1,
+      host: '192.0.2.50',
+      port: 5080,
+      username: 'office',
+      password: 's3cret',
+    },
+  ],
 };
 const SETTINGS: Record<string, UserSettingsData> = {
   '104': { dnd: false, forwardBusy: '105' },
@@ -80,6 +90,10 @@ describe('PlanCursor', () => {
       port: 5080,
     });
     expect(tr.type === 'fork' && tr.targets[0].uri.user).toBe('555');
+    expect(tr.type === 'fork' && tr.targets[0].credentials).toEqual({
+      username: 'office',
+      password: 's3cret',
+    });
   });
 });
 

@@ -4,13 +4,15 @@ import { type LookupResult, PbxProxy, type ProxyConfig } from '../../../src/core
 import { loopHash, makeBranch } from '../../../src/core/pbx/proxy-routing.ts';
 import { Registrar } from '../../../src/core/pbx/registrar.ts';
 import { createResponse } from '../../../src/core/sip/build.ts';
-import { buildAuthorization } from '../../../src/core/sip/digest.ts';
+import { buildAuthorization, createChallenge, verifyAuthorization } from '../../../src/core/sip/digest.ts';
+import { createNonce, nonceChecker } from '../../../src/core/sip/digest-nonce.ts';
 import {
   getHeader,
   getHeaders,
   type SipRequest,
   type SipResponse,
   type SipUri,
+  topBranch,
 } from '../../../src/core/sip/message.ts';
 import { parseMessage } from '../../../src/core/sip/parse.ts';
 import { serializeMessage } from '../../../src/core/sip/serialize.ts';
@@ -483,6 +485,71 @@ describe('proxy: raw wire exchanges', () => {
     const out = feed(proxy, raw('BYE', 'sip:101@10.0.0.1:5060', { toTag: 'tt' }), CALLER);
     const r = out.find((e) => e.type === 'transmit');
     expect(r?.type === 'transmit' && r.message.type === 'response' && r.message.status).toBe(481);
+  });
+
+  it('answers a trunk challenge with the target credentials on a new branch (once)', () => {
+    let n = 0;
+    const proxy = new PbxProxy({ host: '10.0.0.1', port: 5060, transport: 'UDP' }, () => `r${++n}`);
+    const TRUNK: Address = { transport: 'UDP', host: '192.0.2.50', port: 5080 };
+    const first = feed(proxy, raw('INVITE', 'sip:90123@10.0.0.1:5060', { branch: 'z9hG4bKtrunk1' }), CALLER);
+    const need = first.find((e) => e.type === 'need-lookup');
+    if (need?.type !== 'need-lookup') throw new Error('no lookup');
+    const uri: SipUri = {
+      scheme: 'sip',
+      user: '0123',
+      password: null,
+      host: '192.0.2.50',
+      port: 5080,
+      params: {},
+      headers: {},
+    };
+    proxy.lookupResult(
+      need.id,
+      {
+        type: 'fork',
+        targets: [{ uri, address: TRUNK, credentials: { username: 'office', password: 's3cret' } }],
+      },
+      0,
+    );
+    const inv1 = proxy.drain().find((e) => e.type === 'transmit' && e.message.type === 'request');
+    if (inv1?.type !== 'transmit' || inv1.message.type !== 'request') throw new Error('not forwarded');
+    const secret = 'trunk-secret';
+    const nonce = createNonce({ secret }, 0, new Uint8Array(8));
+    const challenge = createResponse(inv1.message, 407, undefined, {
+      toTag: 'kam1',
+      headers: [
+        { name: 'Proxy-Authenticate', value: createChallenge({ realm: 'trunk', nonce, algorithm: 'MD5' }) },
+      ],
+    });
+    const out = feed(proxy, serializeMessage(challenge), TRUNK, 10);
+    const sent = out
+      .filter((e) => e.type === 'transmit')
+      .map((e) => (e.type === 'transmit' ? e.message : null));
+    // The 407 was ACKed (transaction layer), not forwarded; a new INVITE carries credentials.
+    expect(sent.some((m) => m?.type === 'response')).toBe(false);
+    const inv2 = sent.find((m) => m?.type === 'request' && m.method === 'INVITE') as SipRequest;
+    expect(inv2.cseq.seq).toBe(1);
+    expect(topBranch(inv2)).not.toBe(topBranch(inv1.message));
+    const creds = getHeader(inv2, 'Proxy-Authorization') as string;
+    const verdict = verifyAuthorization(
+      creds,
+      { method: 'INVITE', realm: 'trunk', lookupPassword: (u) => (u === 'office' ? 's3cret' : undefined) },
+      nonceChecker({ secret }, 10, 60_000),
+    );
+    expect(verdict.ok).toBe(true);
+    // A second challenge is final: it goes upstream as the best response.
+    const again = createResponse(inv2, 407, undefined, {
+      toTag: 'kam2',
+      headers: [
+        { name: 'Proxy-Authenticate', value: createChallenge({ realm: 'trunk', nonce, algorithm: 'MD5' }) },
+      ],
+    });
+    const up = feed(proxy, serializeMessage(again), TRUNK, 20).filter(
+      (e) => e.type === 'transmit' && e.message.type === 'response',
+    );
+    expect(up.map((e) => e.type === 'transmit' && e.message.type === 'response' && e.message.status)).toEqual(
+      [407],
+    );
   });
 
   it('absorbs an INVITE retransmitted after the 2xx and forwards the 2xx retransmission', () => {
