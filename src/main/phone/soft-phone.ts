@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Codec, CodecName } from '../../core/sdp/codecs.ts';
 import { codecByName, SUPPORTED_CODECS } from '../../core/sdp/codecs.ts';
-import { LocalSdpSession } from '../../core/sdp/offer-answer.ts';
+import { answerDirection, LocalSdpSession } from '../../core/sdp/offer-answer.ts';
 import { type Direction, type MediaDescription, parseMediaDescription } from '../../core/sdp/parse.ts';
 import { textBody } from '../../core/sip/message.ts';
 import { serializeNameAddr } from '../../core/sip/serialize.ts';
@@ -107,17 +107,8 @@ interface PhoneCall {
 
 const SDP = 'application/sdp';
 
-function sends(d: Direction): boolean {
-  return d === 'sendrecv' || d === 'sendonly';
-}
-function receives(d: Direction): boolean {
-  return d === 'sendrecv' || d === 'recvonly';
-}
-function directionOf(send: boolean, recv: boolean): Direction {
-  if (send && recv) return 'sendrecv';
-  if (send) return 'sendonly';
-  return recv ? 'recvonly' : 'inactive';
-}
+const SENDING: ReadonlySet<Direction> = new Set(['sendrecv', 'sendonly']);
+const RECEIVING: ReadonlySet<Direction> = new Set(['sendrecv', 'recvonly']);
 
 export class SoftPhone {
   private readonly calls = new Map<string, PhoneCall>();
@@ -408,9 +399,7 @@ export class SoftPhone {
         call.remote = md.value;
         const want: Direction = call.held ? 'sendonly' : 'sendrecv';
         // Our direction is what we asked for, narrowed by what the answer allows (RFC 3264 6.1).
-        const send = sends(want) && receives(md.value.direction);
-        const recv = receives(want) && sends(md.value.direction);
-        this.applyDirection(call, directionOf(send, recv));
+        this.applyDirection(call, answerDirection(md.value.direction, want));
       }
     }
     done?.(ok);
@@ -513,8 +502,8 @@ export class SoftPhone {
     const r = call.remote;
     if (!call.media) this.startMedia(call);
     const remote = r && !r.hold ? { transport: 'UDP' as const, host: r.address, port: r.port } : null;
-    const sending = sends(ours) && remote !== null;
-    const receiving = receives(ours);
+    const sending = SENDING.has(ours) && remote !== null;
+    const receiving = RECEIVING.has(ours);
     call.media?.update({ remote: remote ?? undefined, send: sending, receive: receiving });
     this.emit({
       type: 'media-updated',
