@@ -22,6 +22,8 @@ export interface LocalIdentity {
   transport: TransportName;
   /** Other names of this proxy (every interface address, a DNS name). */
   aliases?: Array<{ host: string; port: number }>;
+  /** Domains that name this proxy whatever the port (e.g. the office SIP domain phones register to). */
+  domains?: string[];
 }
 
 function defaultPort(scheme: string, transport?: string | null): number {
@@ -38,6 +40,7 @@ export function isLocalUri(me: LocalIdentity, uri: SipUri): boolean {
   const t = uri.params.transport;
   const port = uri.port ?? defaultPort(uri.scheme, typeof t === 'string' ? t : null);
   const host = uri.host.toLowerCase();
+  if (me.domains?.some((d) => d.toLowerCase() === host)) return true;
   return names(me).some((n) => n.host.toLowerCase() === host && n.port === port);
 }
 

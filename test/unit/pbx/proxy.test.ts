@@ -480,6 +480,20 @@ describe('proxy: raw wire exchanges', () => {
     expect(r?.type === 'transmit' && getHeader(r.message, 'Allow')).toContain('INVITE');
   });
 
+  it('requests to a configured office domain are for the proxy, whatever the port', () => {
+    let n = 0;
+    const proxy = new PbxProxy(
+      { host: '10.0.0.1', port: 5062, transport: 'UDP', domains: ['office.lan'] },
+      () => `r${++n}`,
+    );
+    const out = feed(proxy, raw('INVITE', 'sip:101@office.lan'), CALLER);
+    expect(out.filter((e) => e.type === 'need-lookup')).toMatchObject([{ user: '101' }]);
+    // Another domain is forwarded to its Request-URI, not looked up.
+    const other = feed(proxy, raw('INVITE', 'sip:bob@192.0.2.77', { branch: 'z9hG4bKother' }), CALLER);
+    const fwd = other.find((e) => e.type === 'transmit' && e.message.type === 'request');
+    expect(fwd?.type === 'transmit' && fwd.to).toEqual({ transport: 'UDP', host: '192.0.2.77', port: 5060 });
+  });
+
   it('an in-dialog request addressed to the proxy itself gets 481', () => {
     const proxy = withRegistrar(() => true);
     const out = feed(proxy, raw('BYE', 'sip:101@10.0.0.1:5060', { toTag: 'tt' }), CALLER);
