@@ -143,7 +143,17 @@ describe('renderer in Chromium', () => {
     await page.waitForTimeout(300);
     expect(office.discoverCalls).toBe(2); // the first search and "Search again": no polling loop
 
-    await page.getByRole('tab', { name: 'Create a new office' }).click();
+    // Keyboard: the arrow key moves to the other tab and shows its panel.
+    await page.getByRole('tab', { name: 'Join an office' }).focus();
+    await page.keyboard.press('ArrowRight');
+    expect(await page.getByRole('tab', { name: 'Create a new office' }).getAttribute('aria-selected')).toBe(
+      'true',
+    );
+    expect(
+      await page
+        .getByRole('tab', { name: 'Create a new office' })
+        .evaluate((t) => t === document.activeElement),
+    ).toBe(true);
     await page.getByRole('button', { name: 'Create office' }).click();
     expect(await page.getByText('Name the office').isVisible()).toBe(true); // validated before sending
     await page.getByLabel('Office name').fill('Finn & Co');

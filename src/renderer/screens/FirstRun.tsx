@@ -11,6 +11,7 @@ import { useApp } from '../app-context.tsx';
 import { ErrorNotice, errorText, Field, useBusy } from '../ui.tsx';
 
 type Mode = 'join' | 'create';
+const MODES: readonly Mode[] = ['join', 'create'];
 
 const extensionError = (v: string) =>
   extensionSchema.parse(v).ok ? null : 'An extension is 1 to 15 digits, for example 101.';
@@ -107,6 +108,12 @@ export function FirstRun() {
     });
   };
 
+  const switchTo = (m: Mode) => {
+    setMode(m);
+    setError(null);
+    setTouched(false);
+  };
+
   const pending = state.status?.pendingJoin || state.enrollment?.state === 'pending';
   if (pending && state.enrollment?.state !== 'denied') return <WaitingForApproval />;
 
@@ -141,18 +148,24 @@ export function FirstRun() {
       <h1 id="first-run-title" tabIndex={-1}>
         Welcome to PeerPBX
       </h1>
+      {/* The ARIA tabs pattern: one tab in the Tab order, arrow keys move between tabs. */}
       <div className="tabs" role="tablist" aria-label="Join or create">
-        {(['join', 'create'] as const).map((m) => (
+        {MODES.map((m) => (
           <button
             key={m}
+            id={`tab-${m}`}
             type="button"
             role="tab"
             aria-selected={mode === m}
+            aria-controls="first-run-panel"
+            tabIndex={mode === m ? 0 : -1}
             className={mode === m ? 'tab active' : 'tab'}
-            onClick={() => {
-              setMode(m);
-              setError(null);
-              setTouched(false);
+            onClick={() => switchTo(m)}
+            onKeyDown={(e) => {
+              if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+              const next = MODES[(MODES.indexOf(m) + 1) % MODES.length];
+              switchTo(next);
+              document.getElementById(`tab-${next}`)?.focus();
             }}
           >
             {m === 'join' ? 'Join an office' : 'Create a new office'}
@@ -167,110 +180,112 @@ export function FirstRun() {
         </ErrorNotice>
       ) : null}
 
-      {mode === 'join' ? (
-        <form onSubmit={onJoin} aria-label="Join an office" noValidate>
-          <fieldset disabled={submitting}>
-            <legend>Offices on this network</legend>
-            {searching ? (
-              <p role="status">
-                Searching the network… <progress aria-label="Searching for offices" />
-              </p>
-            ) : null}
-            {offices && offices.length > 0 ? (
-              <ul className="office-list">
-                {offices.map((o) => (
-                  <li key={o.id}>
-                    <label>
-                      <input
-                        type="radio"
-                        name="office"
-                        checked={officeId === o.id}
-                        onChange={() => setOfficeId(o.id)}
-                      />
-                      <strong>{o.name}</strong> · {o.peers} {o.peers === 1 ? 'PC' : 'PCs'} online
-                      {o.address ? ` · ${o.address}` : ''}
-                    </label>
-                  </li>
-                ))}
-              </ul>
-            ) : null}
-            {searchError && !searching ? <p className="warning">{searchError}</p> : null}
-            <div className="row">
+      <div id="first-run-panel" role="tabpanel" aria-labelledby={`tab-${mode}`}>
+        {mode === 'join' ? (
+          <form onSubmit={onJoin} aria-label="Join an office" noValidate>
+            <fieldset disabled={submitting}>
+              <legend>Offices on this network</legend>
+              {searching ? (
+                <p role="status">
+                  Searching the network… <progress aria-label="Searching for offices" />
+                </p>
+              ) : null}
+              {offices && offices.length > 0 ? (
+                <ul className="office-list">
+                  {offices.map((o) => (
+                    <li key={o.id}>
+                      <label>
+                        <input
+                          type="radio"
+                          name="office"
+                          checked={officeId === o.id}
+                          onChange={() => setOfficeId(o.id)}
+                        />
+                        <strong>{o.name}</strong> · {o.peers} {o.peers === 1 ? 'PC' : 'PCs'} online
+                        {o.address ? ` · ${o.address}` : ''}
+                      </label>
+                    </li>
+                  ))}
+                </ul>
+              ) : null}
+              {searchError && !searching ? <p className="warning">{searchError}</p> : null}
+              <div className="row">
+                <Field
+                  label="Peer address (optional)"
+                  value={peer}
+                  onChange={setPeer}
+                  placeholder="192.168.1.20:7070"
+                  hint="If your office is on another subnet, type the address of any PC in it."
+                  error={peerError}
+                />
+                <button
+                  type="button"
+                  disabled={searching}
+                  onClick={() =>
+                    void search(peer.trim() && peerAddress.parse(peer.trim()).ok ? peer.trim() : undefined)
+                  }
+                >
+                  Search again
+                </button>
+              </div>
+            </fieldset>
+            <fieldset disabled={submitting}>
+              <legend>You</legend>
+              {common}
+              <div className="choice" role="radiogroup" aria-label="How to join">
+                <label>
+                  <input type="radio" name="how" checked={!approval} onChange={() => setApproval(false)} /> I
+                  have a join code
+                </label>
+                <label>
+                  <input type="radio" name="how" checked={approval} onChange={() => setApproval(true)} /> Ask
+                  the admin to approve this PC
+                </label>
+              </div>
+              {approval ? null : (
+                <Field
+                  label="Join code"
+                  value={code}
+                  onChange={setCode}
+                  hint="Your admin gets one with “peerpbx office invite” or in Settings."
+                  error={touched && !code.trim() ? 'Enter the join code, or choose to ask the admin.' : null}
+                />
+              )}
+            </fieldset>
+            <button type="submit" className="primary" disabled={submitting}>
+              {submitting ? 'Joining…' : approval ? 'Ask to join' : 'Join office'}
+            </button>
+            {submitting ? <progress aria-label="Joining the office" /> : null}
+          </form>
+        ) : (
+          <form onSubmit={onCreate} aria-label="Create a new office" noValidate>
+            <fieldset disabled={submitting}>
+              <legend>New office</legend>
               <Field
-                label="Peer address (optional)"
-                value={peer}
-                onChange={setPeer}
-                placeholder="192.168.1.20:7070"
-                hint="If your office is on another subnet, type the address of any PC in it."
-                error={peerError}
+                label="Office name"
+                value={officeName}
+                onChange={setOfficeName}
+                error={touched && !officeName.trim() ? 'Name the office, for example “Acme Ltd”.' : null}
+                required
               />
-              <button
-                type="button"
-                disabled={searching}
-                onClick={() =>
-                  void search(peer.trim() && peerAddress.parse(peer.trim()).ok ? peer.trim() : undefined)
-                }
-              >
-                Search again
-              </button>
-            </div>
-          </fieldset>
-          <fieldset disabled={submitting}>
-            <legend>You</legend>
-            {common}
-            <div className="choice" role="radiogroup" aria-label="How to join">
-              <label>
-                <input type="radio" name="how" checked={!approval} onChange={() => setApproval(false)} /> I
-                have a join code
-              </label>
-              <label>
-                <input type="radio" name="how" checked={approval} onChange={() => setApproval(true)} /> Ask
-                the admin to approve this PC
-              </label>
-            </div>
-            {approval ? null : (
+              {common}
               <Field
-                label="Join code"
-                value={code}
-                onChange={setCode}
-                hint="Your admin gets one with “peerpbx office invite” or in Settings."
-                error={touched && !code.trim() ? 'Enter the join code, or choose to ask the admin.' : null}
+                label="Admin passphrase (optional)"
+                type="password"
+                value={passphrase}
+                onChange={setPassphrase}
+                autoComplete="new-password"
+                hint="Protects the office's certificate authority on this PC. At least 8 characters."
+                error={touched && passphrase && passphrase.length < 8 ? 'At least 8 characters.' : null}
               />
-            )}
-          </fieldset>
-          <button type="submit" className="primary" disabled={submitting}>
-            {submitting ? 'Joining…' : approval ? 'Ask to join' : 'Join office'}
-          </button>
-          {submitting ? <progress aria-label="Joining the office" /> : null}
-        </form>
-      ) : (
-        <form onSubmit={onCreate} aria-label="Create a new office" noValidate>
-          <fieldset disabled={submitting}>
-            <legend>New office</legend>
-            <Field
-              label="Office name"
-              value={officeName}
-              onChange={setOfficeName}
-              error={touched && !officeName.trim() ? 'Name the office, for example “Acme Ltd”.' : null}
-              required
-            />
-            {common}
-            <Field
-              label="Admin passphrase (optional)"
-              type="password"
-              value={passphrase}
-              onChange={setPassphrase}
-              autoComplete="new-password"
-              hint="Protects the office's certificate authority on this PC. At least 8 characters."
-              error={touched && passphrase && passphrase.length < 8 ? 'At least 8 characters.' : null}
-            />
-          </fieldset>
-          <button type="submit" className="primary" disabled={submitting}>
-            {submitting ? 'Creating…' : 'Create office'}
-          </button>
-          {submitting ? <progress aria-label="Creating the office" /> : null}
-        </form>
-      )}
+            </fieldset>
+            <button type="submit" className="primary" disabled={submitting}>
+              {submitting ? 'Creating…' : 'Create office'}
+            </button>
+            {submitting ? <progress aria-label="Creating the office" /> : null}
+          </form>
+        )}
+      </div>
     </main>
   );
 }
