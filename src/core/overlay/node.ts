@@ -271,7 +271,8 @@ export class OverlayNode {
       }
       if (now >= this.nextViewSync) {
         this.nextViewSync = now + this.config.viewSyncMs;
-        const r = this.table.randomLive();
+        // A partial view (past maxView) has no common target to converge to: gossip and fingers do.
+        const r = this.table.complete ? this.table.randomLive() : undefined;
         if (r) this.send(r, { t: 'view-digest', from: this.me, buckets: [...this.table.buckets] });
       }
       this.checkNeighbours(now);
@@ -772,6 +773,8 @@ export class OverlayNode {
         continue;
       }
       if (ev.status === 'alive') {
+        // A full (partial) view takes a stranger only now and then: each one costs an eviction.
+        if (!m && this.table.liveCount >= this.config.maxView && this.random() >= 0.05) continue;
         if (!m || (m.status !== 'alive' && p.inc > m.inc)) {
           if (this.table.setAlive(p, now)) ringMoved = true;
           if (spread) this.gossip.push(ev);
