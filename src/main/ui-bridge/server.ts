@@ -56,6 +56,7 @@ export async function startUiBridge(opts: UiBridgeOptions): Promise<UiBridge> {
   const { engine, log, token } = opts;
   const authTimeoutMs = opts.authTimeoutMs ?? 5000;
   const maxInFlight = opts.maxInFlight ?? 64;
+  const maxBuffered = 32 * 1024 * 1024;
 
   let port = opts.port;
   // Requests naming another host are refused: a DNS-rebinding page must not reach the bridge.
@@ -96,7 +97,14 @@ export async function startUiBridge(opts: UiBridgeOptions): Promise<UiBridge> {
     let inFlight = 0;
     let unsubscribe: (() => void) | null = null;
     const send = (m: ServerMessage) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+      if (ws.readyState !== ws.OPEN) return;
+      // A page that stops reading (a frozen tab) must not make the peer buffer without end.
+      if (ws.bufferedAmount > maxBuffered) {
+        slog.warn('ui websocket too slow, closing', { bufferedAmount: ws.bufferedAmount });
+        ws.close(1013, 'too slow');
+        return;
+      }
+      ws.send(JSON.stringify(m));
     };
     const reject = (code: number, reason: string) => {
       slog.warn('ui websocket rejected', { reason });

@@ -17,7 +17,7 @@ export function Home() {
 }
 
 function useDial(): { dial: (target: string) => Promise<void>; error: string | null; busy: boolean } {
-  const { engine, can } = useApp();
+  const { engine, can, dispatch } = useApp();
   const [error, setError] = useState<string | null>(null);
   const [busy, run] = useBusy();
   const dial = (target: string) =>
@@ -25,7 +25,9 @@ function useDial(): { dial: (target: string) => Promise<void>; error: string | n
       setError(null);
       if (!can('call.dial')) return setError(errorText({ ok: false, error: 'not-available' }));
       const r = await engine.command({ type: 'call.dial', target });
-      if (!r.ok) setError(`Calling ${target}: ${errorText(r)}`);
+      if (!r.ok) return setError(`Calling ${target}: ${errorText(r)}`);
+      // The reply already holds the call: show it even before (or without) its first event.
+      dispatch({ type: 'event', event: { type: 'call.state', call: r.value.call } });
     });
   return { dial, error, busy };
 }
@@ -87,7 +89,7 @@ function Directory() {
 }
 
 function OwnStatus() {
-  const { engine, state, can } = useApp();
+  const { engine, state, can, dispatch } = useApp();
   const [note, setNote] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, run] = useBusy();
@@ -100,7 +102,8 @@ function OwnStatus() {
         state: s,
         ...(note.trim() ? { note: note.trim() } : {}),
       });
-      if (!r.ok) setError(errorText(r));
+      if (!r.ok) return setError(errorText(r));
+      if (state.status) dispatch({ type: 'status', status: { ...state.status, presence: r.value } });
     });
   return (
     <section className="own-status" aria-labelledby="status-title">
