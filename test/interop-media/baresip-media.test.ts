@@ -2,7 +2,7 @@
 // baresip dials our URI straight, or we dial its. baresip's microphone is ausine (440 Hz); ours is
 // a 1 kHz WAV file (16 kHz, resampled). Each side's recording must hold the other side's tone
 // (Goertzel), hang-up must end both sides with one BYE answered by 200 (no retransmission).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sine, toneStrength } from '../../src/core/media/tones.ts';
@@ -14,10 +14,12 @@ import { tempDir } from '../helpers/processes.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const phones: SoftPhone[] = [];
+const dirs: string[] = [];
 
 afterEach(async () => {
   await Promise.all(phones.splice(0).map((p) => p.close()));
   await stopAllBaresip();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 function toneWav(dir: string, hz: number): string {
@@ -28,6 +30,7 @@ function toneWav(dir: string, hz: number): string {
 
 async function startPhone(extra: Partial<SoftPhoneOptions> = {}) {
   const dir = tempDir('phone-media-');
+  dirs.push(dir);
   const probe = new ToneProbe(1000);
   const phone = await SoftPhone.start({
     play: toneWav(dir, 1000),
