@@ -61,11 +61,26 @@ describe('bad arguments exit non-zero with one clear line', () => {
     ['bad --peer', ['run', '--data', dir, '--peer', 'nohostport'], /--peer.*not HOST:PORT/],
     ['bad --bind', ['run', '--data', dir, '--bind', 'not an address!'], /--bind/],
     ['unknown command', ['frob'], /unknown command 'frob'/],
-    ['command not built yet', ['status', '--data', dir], /^peerpbx: not available yet: /],
+    ['command not built yet', ['voicemail', 'list', '--data', dir], /^peerpbx: not available yet: /],
     [
       'subcommand not built yet',
-      ['office', 'invite', '--data', dir, '--extension', '101'],
+      ['phone', 'add', '--data', dir, '--extension', '101', '--password', 'pw'],
       /not available yet/,
+    ],
+    [
+      'status with no peer running',
+      ['status', '--data', dir],
+      /^peerpbx: no peer is running on data folder /,
+    ],
+    [
+      'invite in a folder with no office',
+      ['office', 'invite', '--data', dir, '--extension', '101'],
+      /has no office identity/,
+    ],
+    [
+      'join with a bad extension',
+      ['join', '--data', dir, '--extension', 'x1', '--code', 'AAAAA-AAAAA'],
+      /extension "x1" must be 2 to 10 digits/,
     ],
   ];
   for (const [name, args, pattern] of cases) {

@@ -2,7 +2,20 @@
 // on stderr and a non-zero exit: scripts and tests read it, so no stack traces or help dumps.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, DEFAULTS, type HostPort, parseHost, parseHostPort, parsePort } from '../config.ts';
+import { NoRunningPeer } from '../control/client.ts';
+import { JoinError } from '../enrollment/join.ts';
+import { IdentityError } from '../identity/identity.ts';
 import { createLogger } from '../log.ts';
+import {
+  approveCommand,
+  createCommand,
+  denyCommand,
+  inviteCommand,
+  joinCommand,
+  lookupCommand,
+  requestsCommand,
+  statusCommand,
+} from './office-commands.ts';
 import { runPeer } from './run.ts';
 
 /** Thrown by commands that exist on the card but not yet in the code. */
@@ -59,24 +72,45 @@ export function buildProgram(): Command {
     .requiredOption('--name <name>', 'office name')
     .requiredOption('--extension <ext>', 'extension of this PC')
     .option('--display-name <name>', 'display name of the user')
-    .option('--passphrase <p>', 'admin passphrase protecting the office CA key')
-    .action(notYet('office create needs the office CA (issue 3)'));
+    .option(
+      '--passphrase <p>',
+      'admin passphrase protecting the office CA key (else $PEERPBX_PASSPHRASE, else one is generated and printed once)',
+    )
+    .action(createCommand);
   office
     .command('invite')
     .description('print a one-time join code for a new PC (the code is the last word)')
     .addOption(data())
     .requiredOption('--extension <ext>', 'extension the new PC will get')
-    .action(notYet('office invite needs enrollment (issue 3)'));
+    .action(inviteCommand);
+  office
+    .command('requests')
+    .description('join requests waiting for approval on the running admin peer')
+    .addOption(data())
+    .option('--json', 'print JSON')
+    .action(requestsCommand);
+  office
+    .command('approve')
+    .description('approve a waiting join request (the PC gets its certificate)')
+    .addOption(data())
+    .requiredOption('--request <id>', 'id shown by `office requests`')
+    .action(approveCommand);
+  office
+    .command('deny')
+    .description('deny a waiting join request')
+    .addOption(data())
+    .requiredOption('--request <id>', 'id shown by `office requests`')
+    .action(denyCommand);
 
   program
     .command('join')
-    .description('join an existing office with a join code')
+    .description('join an existing office with a join code (without one: wait for the admin to approve)')
     .addOption(data())
     .requiredOption('--extension <ext>', 'extension of this PC')
-    .requiredOption('--code <code>', 'one-time join code from `office invite`')
-    .option('--peer <host:port>', 'a running peer of the office (else found by mDNS)', collectPeer)
+    .option('--code <code>', 'one-time join code from `office invite`')
+    .option('--peer <host:port>', 'a running peer of the office (else found by mDNS)', collectPeer, [])
     .option('--display-name <name>', 'display name of the user')
-    .action(notYet('join needs the overlay and enrollment (issue 3)'));
+    .action(joinCommand);
 
   program
     .command('run')
@@ -118,7 +152,7 @@ export function buildProgram(): Command {
     .description('the office as this peer sees it')
     .addOption(data())
     .option('--json', 'print JSON')
-    .action(notYet('status needs the overlay (issue 3)'));
+    .action(statusCommand);
 
   program
     .command('lookup')
@@ -126,7 +160,7 @@ export function buildProgram(): Command {
     .addOption(data())
     .requiredOption('--extension <ext>', 'extension to look up')
     .option('--json', 'print JSON')
-    .action(notYet('lookup needs the overlay (issue 3)'));
+    .action(lookupCommand);
 
   const vm = program.command('voicemail').description('voicemail of this peer’s user');
   vm.command('list')
@@ -166,6 +200,14 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // --help and --version end here with code 0; errors were already printed as one line.
       return err.exitCode;
+    }
+    if (err instanceof IdentityError || err instanceof JoinError) {
+      process.stderr.write(`peerpbx: ${err.message}\n`);
+      return 1;
+    }
+    if (err instanceof NoRunningPeer) {
+      process.stderr.write(`peerpbx: ${err.message}\n`);
+      return 3;
     }
     if (err instanceof NotAvailable || err instanceof ConfigError) {
       process.stderr.write(`peerpbx: ${err.message}\n`);

@@ -7,6 +7,7 @@ import type { PeerConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { Peer } from '../peer.ts';
 import { acquireDataLock } from './lock.ts';
+import { discoveryFromEnv, passphraseFromEnv } from './office-commands.ts';
 
 const log = createLogger({ component: 'run' });
 
@@ -39,7 +40,13 @@ export async function runPeer(config: PeerConfig): Promise<number> {
 
   let peer: Peer;
   try {
-    peer = await Peer.start({ ...config, dataDir, sipTimers: timersFromEnv() });
+    peer = await Peer.start({
+      ...config,
+      dataDir,
+      sipTimers: timersFromEnv(),
+      passphrase: passphraseFromEnv(),
+      discovery: discoveryFromEnv(),
+    });
   } catch (err) {
     lock.release();
     const e = err as NodeJS.ErrnoException;
@@ -71,6 +78,15 @@ export async function runPeer(config: PeerConfig): Promise<number> {
 
   const sip = peer.sipAddress;
   const hostPort = `${isIPv6(sip.host) ? `[${sip.host}]` : sip.host}:${sip.port}`;
+  const office = peer.office;
+  if (office) {
+    const id = office.identity;
+    const enroll = office.enrollment ? ` enrollment tls://${sip.host}:${office.enrollment.port}` : '';
+    // Before the SIP line: tests and scripts take the SIP line as "ready".
+    process.stdout.write(
+      `peerpbx office ${id.office} extension ${id.extension} node ${office.nodeId} overlay tls://${sip.host}:${office.overlayPort}${enroll}\n`,
+    );
+  }
   process.stdout.write(`peerpbx listening: sip udp://${hostPort} tcp://${hostPort} data ${dataDir}\n`);
   log.info('peer running', { pid: process.pid, sipPort: sip.port, bind: sip.host, dataDir });
 

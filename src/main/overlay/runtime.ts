@@ -401,6 +401,22 @@ export class OverlayRuntime extends EventEmitter<OverlayRuntimeEvents> {
     return { watchId: w.watchId, cancel };
   }
 
+  /**
+   * Introduces this peer to a peer found outside the overlay (discovery, peer cache): probes
+   * host:port over mutual TLS and sends it our view digest, so two overlays that formed apart
+   * (peers started at once, a healed LAN) merge their membership views. Resolves to the Node-ID
+   * there, or null when unreachable, refused, ourselves, or we are not joined yet.
+   */
+  async contact(host: string, port: number): Promise<NodeId | null> {
+    if (!this.node?.joined || this.isStopped()) return null;
+    const id = await this.probe(host, port);
+    const node = this.node;
+    if (!id || id === this.nodeId || !node?.joined || this.isStopped()) return null;
+    const digest = { t: 'view-digest' as const, from: node.me, buckets: [...node.table.buckets] };
+    this.send({ transport: 'TLS', host, port }, id, encodeFrame(digest));
+    return id;
+  }
+
   // ---------------------------------------------------------------- views
 
   /** The membership view: ourselves and every peer the node believes alive. */

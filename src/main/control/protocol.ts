@@ -1,0 +1,39 @@
+// The control channel between `peerpbx status|lookup|office approve...` and the running peer of the
+// same data folder: a unix socket in the data folder (0600, so only this user's processes reach it),
+// one JSON line per request and per answer.
+import { join } from 'node:path';
+
+export const CONTROL_SOCKET = 'control.sock';
+
+export function controlSocketPath(dataDir: string): string {
+  return join(dataDir, CONTROL_SOCKET);
+}
+
+export type ControlRequest =
+  | { op: 'status' }
+  | { op: 'lookup'; extension: string }
+  | { op: 'join-requests' }
+  | { op: 'approve'; id: string }
+  | { op: 'deny'; id: string };
+
+export type ControlAnswer = { ok: true; result: unknown } | { ok: false; error: string };
+
+export function parseControlRequest(line: string): ControlRequest | null {
+  try {
+    const o = JSON.parse(line) as Record<string, unknown>;
+    switch (o?.op) {
+      case 'status':
+      case 'join-requests':
+        return { op: o.op };
+      case 'lookup':
+        return typeof o.extension === 'string' ? { op: 'lookup', extension: o.extension } : null;
+      case 'approve':
+      case 'deny':
+        return typeof o.id === 'string' ? { op: o.op, id: o.id } : null;
+      default:
+        return null;
+    }
+  } catch {
+    return null;
+  }
+}
