@@ -419,6 +419,55 @@ describe('renderer in Chromium', () => {
     await shot(page, 'not-available');
   });
 
+  it('runs over an Electron-style preload API (window.peerpbx) and validates what comes back', async () => {
+    const office = new TestOffice({ colleagues: COLLEAGUES });
+    const { bridge } = await startBridge(office.engine, staticDir);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(5000);
+    open.push({ bridge, tracked: { page, context, csp: async () => [], consoleErrors: [] } });
+    const consoleLines: string[] = [];
+    page.on('console', (m) => consoleLines.push(m.text()));
+    // What a preload exposes: command() over invoke, on() over the event channel. The "main
+    // process" here is the test engine, reached through playwright's exposed function.
+    await page.exposeFunction('__ipcInvoke', (cmd: { type: string }) =>
+      cmd.type === 'members.list'
+        ? { ok: true, value: { members: [{ extension: 'not-digits' }] } } // a broken main process
+        : office.engine.command(cmd as never),
+    );
+    await page.addInitScript(() => {
+      const w = window as unknown as Record<string, unknown>;
+      const handlers: ((e: unknown) => void)[] = [];
+      w.__ipcHandlers = handlers;
+      w.peerpbx = {
+        command: (c: unknown) => (w.__ipcInvoke as (c: unknown) => Promise<unknown>)(c),
+        on: (h: (e: unknown) => void) => {
+          handlers.push(h);
+          return () => handlers.splice(handlers.indexOf(h), 1);
+        },
+      };
+    });
+    const push = (ev: unknown) =>
+      page.evaluate((e) => {
+        for (const h of (window as unknown as { __ipcHandlers: ((e: unknown) => void)[] }).__ipcHandlers)
+          h(e);
+      }, ev);
+    await page.goto(`http://127.0.0.1:${bridge.port}/`); // no token: IPC needs none
+    await page.getByRole('heading', { name: 'Directory' }).waitFor();
+    // The invalid members reply was refused: nothing of it reached the directory.
+    expect(await page.locator('li.member').count()).toBe(0);
+    expect(consoleLines.some((l) => l.includes('invalid reply from the engine'))).toBe(true);
+    await push({ type: 'member.up', member: { ...office.members.get('102'), presence: { state: 'away' } } });
+    await page.locator('li.member[data-extension="102"]').getByText('Away').waitFor();
+    await push({ type: 'presence.changed', extension: '102', presence: { state: 'hacked' } });
+    await push({ type: 'presence.changed', extension: '102', presence: { state: 'dnd' } });
+    await page.locator('li.member[data-extension="102"]').getByText('Do not disturb').waitFor();
+    expect(consoleLines.some((l) => l.includes('invalid event from the engine'))).toBe(true);
+    // Commands go through too.
+    await page.getByRole('button', { name: 'Away' }).click();
+    await expect.poll(() => office.status.presence?.state).toBe('away');
+  });
+
   it('is readable at 200% zoom: one column, no horizontal scrolling', async () => {
     const { page } = await scenario({ colleagues: COLLEAGUES }, { width: 640, height: 400 }, 2);
     await page.getByRole('heading', { name: 'Directory' }).waitFor();
