@@ -2,7 +2,9 @@
 // arrives at the other (Goertzel), digits cross as RFC 4733 events, hold stops the media toward
 // the holder and resume restores it, and hang-up ends both sides with media cleaned up.
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Logger } from '../../src/main/log.ts';
 import { ToneProbe } from '../../src/main/media/sinks.ts';
+import { logPhoneEvents } from '../../src/main/phone/log-events.ts';
 import { SoftPhone } from '../../src/main/phone/soft-phone.ts';
 
 const phones: SoftPhone[] = [];
@@ -92,6 +94,10 @@ describe('SoftPhone ringing, manual answer and cancel', () => {
     const a = await SoftPhone.start({ rtpPorts: { min: 31000, max: 31099 }, toneHz: 500 });
     const b = await SoftPhone.start({ rtpPorts: { min: 31000, max: 31099 }, statsIntervalMs: 300 });
     phones.push(a, b);
+    const lines: Array<[string, Record<string, unknown>]> = [];
+    const capture = (m: string, f?: Record<string, unknown>) => lines.push([m, f ?? {}]);
+    const log: Logger = { debug: capture, info: capture, warn: capture, error: capture, child: () => log };
+    logPhoneEvents(b, log);
     const incoming = b.next('incoming');
     const ringing = a.next('ringing');
     const id = await a.call(b.uri);
@@ -110,6 +116,12 @@ describe('SoftPhone ringing, manual answer and cancel', () => {
     const ended = b.next('ended');
     b.hangup(inc.call);
     expect((await ended).reason).toBe('local-bye');
+    expect(lines.map(([m]) => m)).toEqual(
+      expect.arrayContaining(['call incoming', 'call answered', 'call ended']),
+    );
+    const end = lines.find(([m]) => m === 'call ended')![1];
+    expect(end).toMatchObject({ call: inc.call, reason: 'local-bye', lost: 0 });
+    expect(end.received).toBeGreaterThan(10);
   });
 
   it('a call cancelled while ringing ends on both sides and frees its RTP ports', async () => {
