@@ -36,6 +36,14 @@ export interface BaresipResponse {
 }
 
 const instances = new Set<Baresip>();
+
+// Last resort if a test run dies without its afterEach: no baresip or folder outlives the process.
+process.once('exit', () => {
+  for (const b of instances) {
+    b.proc.child.kill('SIGKILL');
+    rmSync(b.dir, { recursive: true, force: true });
+  }
+});
 let rtpBase = 42000 + (process.pid % 100) * 20;
 
 /** A SIP port whose neighbour is free too (baresip also listens for TLS on port + 1). */

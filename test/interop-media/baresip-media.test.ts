@@ -59,12 +59,12 @@ function recordedTone(path: string, hz: number): number {
   return toneStrength(samples.subarray(end - sampleRate, end), hz, sampleRate);
 }
 
-/** SIP messages our phone sends in `ms` (a BYE answered by 200 is sent once, never again). */
-async function sentDuring(phone: SoftPhone, ms: number, action: () => void): Promise<number> {
-  const before = phone.host.stats.sent;
+/** SIP messages our phone sends and receives in `ms` (a BYE answered by 200 travels once). */
+async function sipDuring(phone: SoftPhone, ms: number, action: () => void) {
+  const { sent, received } = phone.host.stats;
   action();
   await sleep(ms);
-  return phone.host.stats.sent - before;
+  return { sent: phone.host.stats.sent - sent, received: phone.host.stats.received - received };
 }
 
 describe('SoftPhone and baresip exchange real audio', () => {
@@ -84,10 +84,11 @@ describe('SoftPhone and baresip exchange real audio', () => {
     expect(stats.lost).toBe(0);
 
     const ended = phone.next('ended');
-    const sent = await sentDuring(phone, 1600, () => void b.hangup());
+    // baresip's BYE arrives once (our 200 reached it: no retransmission at 0.5 s, 1.5 s), our 200 goes once.
+    const sip = await sipDuring(phone, 1700, () => void b.hangup());
     const end = await ended;
     expect(end.reason).toBe('remote-bye');
-    expect(sent).toBe(1); // the 200 to the BYE, once
+    expect(sip).toEqual({ sent: 1, received: 1 });
     await b.waitEvent('CALL_CLOSED');
     // Our recording holds baresip's tone; baresip's decoded recording holds ours.
     expect(recordedTone(end.recording!, 440)).toBeGreaterThan(0.8);
@@ -113,8 +114,8 @@ describe('SoftPhone and baresip exchange real audio', () => {
 
     const ended = phone.next('ended');
     // Our BYE goes once: a missing 200 would show as retransmissions at 0.5 s and 1.5 s.
-    const sent = await sentDuring(phone, 1700, () => phone.hangup(call));
-    expect(sent).toBe(1);
+    const sip = await sipDuring(phone, 1700, () => phone.hangup(call));
+    expect(sip).toEqual({ sent: 1, received: 1 }); // the BYE and its 200
     const end = await ended;
     expect(end.reason).toBe('local-bye');
     expect(end.stats!.packetsSent).toBeGreaterThan(100);

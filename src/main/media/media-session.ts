@@ -166,7 +166,8 @@ export class MediaSession {
     const played = this.rtp.pop(t.nowMs);
     for (const s of this.sinks) s.write(played.samples, played.kind);
     if (t.nowMs >= this.nextRtcpAt) {
-      this.nextRtcpAt = t.nowMs + this.rtcpIntervalMs;
+      // RFC 3550 6.2: randomised over [0.5, 1.5] x the interval so that streams do not synchronise.
+      this.nextRtcpAt = t.nowMs + this.rtcpIntervalMs * (0.5 + Math.random());
       this.sendRtcp(t.nowMs);
     }
   }
