@@ -119,11 +119,12 @@ export async function joinOffice(opts: JoinOptions): Promise<Joined> {
     last = r;
     // A refusal by an admin is final, except a code unknown to it: another office on the LAN may be ours.
     if (r.kind === 'refused' && r.refusal !== 'bad-code') throw new JoinError(`join refused: ${r.reason}`);
-    opts.log.info('enrollment endpoint unusable', {
-      at: `${t.host}:${t.port}`,
-      kind: r.kind,
-      reason: r.reason,
-    });
+    if (r.kind !== 'refused')
+      opts.log.info('enrollment endpoint unusable', {
+        at: `${t.host}:${t.port}`,
+        kind: r.kind,
+        reason: r.reason,
+      });
   }
   if (last && !last.ok && last.kind === 'refused') throw new JoinError(`join refused: ${last.reason}`);
   if (last && last.kind === 'wrong-office') throw new JoinError(`join failed: ${last.reason}`);

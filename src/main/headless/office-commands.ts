@@ -6,7 +6,7 @@ import type { HostPort } from '../config.ts';
 import { askPeer } from '../control/client.ts';
 import { joinOffice } from '../enrollment/join.ts';
 import type { JoinRequestInfo } from '../enrollment/server.ts';
-import { createLogger } from '../log.ts';
+import { createLogger, setLogLevel } from '../log.ts';
 import { createOffice, generatePassphrase, inviteToOffice } from '../office/office.ts';
 import type { LookupResult, OfficeNode } from '../office/office-node.ts';
 
@@ -73,6 +73,8 @@ export async function joinCommand(o: {
   peer: HostPort[];
   displayName?: string;
 }): Promise<void> {
+  // A one-shot command: its outcome is one line; routine progress logs would bury it.
+  if (!process.env.PEERPBX_LOG) setLogLevel('warn');
   const discoverMs = Number(process.env.PEERPBX_JOIN_DISCOVER_MS);
   const j = await joinOffice({
     dataDir: resolve(o.data),
