@@ -61,7 +61,7 @@ export class FrameClock {
 
   constructor(opts: FrameClockOptions = {}) {
     this.periodMs = opts.periodMs ?? 20;
-    this.spinMs = opts.spinMs ?? 1.5;
+    this.spinMs = opts.spinMs ?? 1;
     this.maxCatchUp = opts.maxCatchUpPeriods ?? 5;
     this.lateness = new Float64Array(opts.historySize ?? 3000);
   }
