@@ -299,6 +299,13 @@ describe('renderer in Chromium', () => {
     await expect
       .poll(() => audio.evaluate((a: HTMLAudioElement) => a.currentTime), { timeout: 4000 })
       .toBeGreaterThan(0.2);
+    // The waveform is drawn from the decoded audio and follows playback.
+    const wave = first.getByRole('img', { name: /Waveform/ });
+    await wave.waitFor();
+    expect(await wave.locator('rect').count()).toBe(120);
+    await expect
+      .poll(async () => Number(await wave.getAttribute('data-played')), { timeout: 4000 })
+      .toBeGreaterThan(5);
     await expect.poll(() => office.voicemail.get('vm1')?.heard).toBe(true);
     await page.getByText('0 new, 2 heard').waitFor();
     await shot(page, 'voicemail');

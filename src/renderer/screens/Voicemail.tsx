@@ -1,6 +1,6 @@
 // Voicemail inbox: new and heard, caller, time, duration; play (the decrypted WAV from the engine as
 // a blob: URL, allowed by the CSP's media-src), mark heard, delete, save as WAV.
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { VoicemailMessage } from '../../core/api/contract.ts';
 import { useApp } from '../app-context.tsx';
 import {
@@ -13,6 +13,7 @@ import {
   partyName,
   useBusy,
 } from '../ui.tsx';
+import { Waveform } from '../waveform.tsx';
 import { Greetings } from './Greetings.tsx';
 
 export function Voicemail() {
@@ -56,6 +57,8 @@ function Inbox() {
 function VoicemailItem({ message }: { message: VoicemailMessage }) {
   const { engine, dispatch, state, can } = useApp();
   const [url, setUrl] = useState<string | null>(null);
+  const [blob, setBlob] = useState<Blob | null>(null);
+  const audioRef = useRef<HTMLAudioElement>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, run] = useBusy();
   useEffect(() => () => void (url && URL.revokeObjectURL(url)), [url]);
@@ -71,7 +74,9 @@ function VoicemailItem({ message }: { message: VoicemailMessage }) {
       setError(null);
       const r = await engine.command({ type: 'voicemail.audio', id: message.id });
       if (!r.ok) return setError(errorText(r));
-      setUrl(URL.createObjectURL(base64ToBlob(r.value.base64, r.value.mime)));
+      const b = base64ToBlob(r.value.base64, r.value.mime);
+      setBlob(b);
+      setUrl(URL.createObjectURL(b));
       if (!message.heard && can('voicemail.mark-heard')) {
         const h = await engine.command({ type: 'voicemail.mark-heard', id: message.id });
         if (h.ok) replace({ ...message, heard: true });
@@ -106,9 +111,18 @@ function VoicemailItem({ message }: { message: VoicemailMessage }) {
           Delete
         </button>
       </div>
-      {url ? (
-        // biome-ignore lint/a11y/useMediaCaption: voicemail is speech with no transcript to caption.
-        <audio controls autoPlay src={url} aria-label={`Message from ${partyName(message.from)}`} />
+      {url && blob ? (
+        <>
+          {/* biome-ignore lint/a11y/useMediaCaption: voicemail is speech with no transcript to caption. */}
+          <audio
+            ref={audioRef}
+            controls
+            autoPlay
+            src={url}
+            aria-label={`Message from ${partyName(message.from)}`}
+          />
+          <Waveform blob={blob} audio={audioRef} />
+        </>
       ) : null}
       {error ? <ErrorNotice>{error}</ErrorNotice> : null}
     </li>
