@@ -1,17 +1,11 @@
 // Small shared pieces: labels for contract values, an error notice that takes focus, a labelled
 // field, progress of long operations, and the "not available yet" placeholder.
 import { type ReactNode, useCallback, useEffect, useId, useRef, useState } from 'react';
-import type { ApiErrorCode, ApiFailure, Party, Presence, PresenceState } from '../core/api/contract.ts';
+import type { ApiErrorCode, ApiFailure, Party, Presence } from '../core/api/contract.ts';
+import { PRESENCE_LABEL } from '../core/api/labels.ts';
 import type { ProgressEvent } from './state.ts';
 
-export const PRESENCE_LABEL: Record<PresenceState, string> = {
-  available: 'Available',
-  ringing: 'Ringing',
-  'on-call': 'On a call',
-  dnd: 'Do not disturb',
-  away: 'Away',
-  offline: 'Offline',
-};
+export { PRESENCE_LABEL };
 
 /** Generic wording per error code; screens add what is specific to them. */
 export const ERROR_TEXT: Record<ApiErrorCode, string> = {
