@@ -164,6 +164,7 @@ export class OfficeNode {
     }
     this.overlay.on('member-up', ({ nodeId }) => this.onMemberUp(nodeId));
     this.overlay.on('joined', () => this.scheduleRepublish());
+    this.rememberMembers();
 
     await this.publishCertificate();
     this.certTimer = setInterval(() => void this.publishCertificate(), CERT_REFRESH_MS);
@@ -232,6 +233,7 @@ export class OfficeNode {
   /** Every few seconds: found, cached and --peer addresses of peers not in our view get a contact. */
   private mergeRound(): void {
     if (this.stopped || !this.overlay.joined) return;
+    this.rememberMembers();
     for (const p of this.found.values())
       void this.merge(
         p.nodeId,
@@ -271,6 +273,12 @@ export class OfficeNode {
     const m = this.overlay.members().find((x) => x.nodeId === nodeId);
     if (m) this.opts.db.peers.seen(nodeId, m.address, Date.now());
     this.scheduleRepublish();
+  }
+
+  /** The peer cache for the next start: every member in our view (those learned at join emit no member-up). */
+  private rememberMembers(): void {
+    const now = Date.now();
+    for (const m of this.overlay.members()) if (!m.self) this.opts.db.peers.seen(m.nodeId, m.address, now);
   }
 
   /** After the view changed (a merge), our record may sit on the wrong peer: store it again, batched. */
@@ -390,6 +398,7 @@ export class OfficeNode {
     this.stopped = true;
     for (const t of [this.mergeTimer, this.certTimer]) if (t) clearInterval(t);
     if (this.republish) clearTimeout(this.republish);
+    if (this.overlay?.joined) this.rememberMembers();
     await this.discovery?.stop();
     await this.enrollment?.stop();
     await this.overlay?.stop({ graceful: true });
