@@ -5,9 +5,9 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sine, toneStrength } from '../../src/core/media/tones.ts';
+import { sine } from '../../src/core/media/tones.ts';
 import { decodeWav, encodeWav } from '../../src/core/media/wav.ts';
-import { ToneProbe } from '../../src/main/media/sinks.ts';
+import { blockToneStrength, ToneProbe } from '../../src/main/media/sinks.ts';
 import { SoftPhone, type SoftPhoneOptions } from '../../src/main/phone/soft-phone.ts';
 import { Baresip, stopAllBaresip } from '../helpers/baresip.ts';
 import { tempDir } from '../helpers/processes.ts';
@@ -56,7 +56,7 @@ function recordedTone(path: string, hz: number): number {
   while (last > 0 && Math.abs(samples[last]) < 2000) last--;
   const end = last - Math.round(sampleRate * 0.1);
   expect(end).toBeGreaterThan(sampleRate); // at least a second of sound was recorded
-  return toneStrength(samples.subarray(end - sampleRate, end), hz, sampleRate);
+  return blockToneStrength(samples.subarray(end - sampleRate, end), hz, sampleRate);
 }
 
 /** SIP messages our phone sends and receives in `ms` (a BYE answered by 200 travels once). */

@@ -9,7 +9,7 @@ export {
 } from './frame-clock.ts';
 export { type MediaEvent, MediaSession, type MediaSessionOptions, type MediaStats } from './media-session.ts';
 export { DEFAULT_RTP_PORTS, type PortRange, RtpPortAllocator, RtpSocketPair } from './rtp-socket.ts';
-export { type AudioSink, CallbackSink, ToneProbe, WavRecorder } from './sinks.ts';
+export { type AudioSink, blockToneStrength, CallbackSink, ToneProbe, WavRecorder } from './sinks.ts';
 export {
   type AudioSource,
   CallbackSource,

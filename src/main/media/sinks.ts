@@ -85,7 +85,28 @@ export class ToneProbe implements AudioSink {
   }
 
   /** Share of the window's energy at `frequency` (1 for a pure tone there, ~0 elsewhere). */
-  strength(frequency: number): number {
-    return toneStrength(this.window(), frequency, MEDIA_RATE);
+  strength(frequency: number, blockMs = 100): number {
+    return blockToneStrength(this.window(), frequency, MEDIA_RATE, blockMs);
   }
+}
+
+/**
+ * Median tone strength over consecutive blocks (100 ms by default). One Goertzel over a long
+ * window loses coherence at every phase jump a real stream has (a concealed or trimmed frame,
+ * a resynchronised jitter buffer); short blocks keep a jump's damage to one block.
+ */
+export function blockToneStrength(
+  samples: Int16Array,
+  frequency: number,
+  sampleRate: number,
+  blockMs = 100,
+): number {
+  const n = Math.max(1, Math.round((blockMs * sampleRate) / 1000));
+  if (samples.length < 2 * n) return toneStrength(samples, frequency, sampleRate);
+  const values: number[] = [];
+  for (let i = 0; i + n <= samples.length; i += n) {
+    values.push(toneStrength(samples.subarray(i, i + n), frequency, sampleRate));
+  }
+  values.sort((a, b) => a - b);
+  return values[Math.floor(values.length / 2)];
 }
