@@ -2,7 +2,7 @@
 // Order: shape (cheap) -> size/lifetime -> certificate (cached) -> signature (RSA) -> access policy.
 
 import { resourceIdFromName } from '../records/ids.ts';
-import { KINDS, type KindSpec, keyFitsModel, kindSpec } from '../records/kinds.ts';
+import { decodeJson, KINDS, type KindSpec, keyFitsModel, kindSpec } from '../records/kinds.ts';
 import {
   depositorOfEntryId,
   entryIdOfChunkResource,
@@ -134,7 +134,7 @@ export class OfficeValueValidator implements ValueValidator {
               `node ${id.nodeId} may not write ${v.kind} of resource ${v.resourceName} (NODE-MATCH)`,
             );
       case 'USER-NODE-MATCH':
-        if (owner !== id.user)
+        if (owner !== id.user && !(v.kind === 'SIP-REGISTRATION' && isGatewayEntry(v, owner, id)))
           return refuse('forbidden', `${id.user} may not write ${v.kind} of ${owner} (USER-NODE-MATCH)`);
         return v.key === id.nodeId
           ? null
@@ -171,4 +171,32 @@ export class OfficeValueValidator implements ValueValidator {
       }
     }
   }
+}
+
+/**
+ * A desk-phone gateway entry: any member of the office may write a SIP-REGISTRATION entry of
+ * another extension of its own office when the entry is keyed by its own Node-ID (checked by the
+ * caller's USER-NODE-MATCH key rule) and every contact is a desk phone it serves itself
+ * (`deskPhone: true`, `nodeId` = the signer). It can never touch the extension owner's own entries
+ * (other keys), only add or remove its own branch; tombstones need no contacts.
+ */
+function isGatewayEntry(v: StoredValue, owner: string, id: CertificateIdentity): boolean {
+  const at = owner.indexOf('@');
+  if (at < 0 || owner.slice(at) !== id.user.slice(id.user.indexOf('@'))) return false;
+  if (v.key !== id.nodeId) return false;
+  if (!v.exists) return true;
+  const d = decodeJson<{ contacts?: unknown }>(v.value);
+  if (!d.ok || typeof d.value !== 'object' || d.value === null) return false;
+  const contacts = d.value.contacts;
+  return (
+    Array.isArray(contacts) &&
+    contacts.length > 0 &&
+    contacts.every(
+      (c) =>
+        typeof c === 'object' &&
+        c !== null &&
+        (c as Record<string, unknown>).deskPhone === true &&
+        (c as Record<string, unknown>).nodeId === id.nodeId,
+    )
+  );
 }

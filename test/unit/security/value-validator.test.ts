@@ -128,6 +128,49 @@ describe('OfficeValueValidator', () => {
     });
   });
 
+  describe('desk-phone gateway entries (SIP-REGISTRATION of another extension)', () => {
+    const gatewayEntry = (
+      contacts: unknown[],
+      key = bob.nodeId,
+      resourceName = '201@office',
+      exists = true,
+    ) =>
+      bob.signer.sign({
+        resourceName,
+        kind: 'SIP-REGISTRATION',
+        key,
+        value: encodeJson({ contacts }),
+        storageTime: NOW,
+        lifetime: 60_000,
+        exists,
+      });
+    const phone = (nodeId = bob.nodeId) => ({
+      uri: 'sip:201@10.0.0.6:5060',
+      expires: NOW + 60_000,
+      nodeId,
+      deskPhone: true,
+    });
+
+    it('accepts an entry keyed by the gateway whose contacts are all its own desk phones', () => {
+      expect(validator.validate(gatewayEntry([phone()]), NOW)).toEqual({ ok: true });
+      expect(validator.validate(gatewayEntry([], bob.nodeId, '201@office', false), NOW)).toEqual({
+        ok: true,
+      });
+    });
+
+    it('refuses other keys, non-desk-phone contacts, foreign gateways, empty lists and other offices', () => {
+      const refused = [
+        gatewayEntry([phone()], alice.nodeId),
+        gatewayEntry([{ ...phone(), deskPhone: false }]),
+        gatewayEntry([phone(alice.nodeId)]),
+        gatewayEntry([phone(), { uri: 'sip:201@6.6.6.6' }]),
+        gatewayEntry([]),
+        gatewayEntry([phone()], bob.nodeId, '201@elsewhere'),
+      ];
+      for (const v of refused) expect(validator.validate(v, NOW)).toMatchObject({ code: 'forbidden' });
+    });
+  });
+
   it('refuses certificates of another office, and expired ones', () => {
     const stranger = makeOffice('office', forgeSignatureProvider()).enroll('101@office');
     const v = stranger.signer.sign({
