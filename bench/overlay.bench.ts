@@ -3,7 +3,7 @@
 // to restore 3 copies after a crash. Run: node --expose-gc --import tsx bench/overlay.bench.ts [N...]
 
 import { growOverlay, storeAll, testValue, underReplicated } from '../test/sim/sim-helpers.ts';
-import { SimNetwork, seededRandom, successorIndex } from '../test/sim/sim-network.ts';
+import { SimNetwork, seededRandom, successorIndex, trueHolders } from '../test/sim/sim-network.ts';
 
 const VIEW_CAP_LARGE = Number(process.env.VIEW_CAP ?? 300);
 const MAINTENANCE = ['ping', 'pong', 'view-digest', 'view', 'digest', 'sync'] as const;
@@ -84,7 +84,8 @@ function run(n: number): Row {
   );
   storeAll(net, values, rng);
   net.runFor(2000);
-  const victim = ring[Math.floor(rng() * ring.length)];
+  // The victim is the responsible peer of a stored record, so there is something to restore.
+  const victim = trueHolders(net.trueRing(), values[Math.floor(rng() * values.length)].resourceId)[0];
   net.crash(victim.index);
   const start = net.now;
   const done = net.runUntilTrue(() => underReplicated(net, values).length === 0, 60_000, 250);
