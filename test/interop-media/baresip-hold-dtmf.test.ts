@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ToneProbe } from '../../src/main/media/sinks.ts';
 import { SoftPhone } from '../../src/main/phone/soft-phone.ts';
 import { Baresip, stopAllBaresip } from '../helpers/baresip.ts';
+import { waitFor } from '../helpers/processes.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const phones: SoftPhone[] = [];
@@ -27,7 +28,7 @@ async function connected(probe: ToneProbe) {
   const call = await phone.call(b.uri);
   await answered;
   await b.waitEvent('CALL_ESTABLISHED');
-  await sleep(1500);
+  await waitFor('audio from baresip', () => probe.audioFrames >= 30, 8000);
   expect(probe.strength(440)).toBeGreaterThan(0.8);
   return { phone, b, call };
 }
@@ -58,11 +59,11 @@ describe('hold, resume and DTMF with baresip', () => {
     const resumed = phone.next('media-updated');
     expect(await phone.resume(call)).toBe(true);
     expect(await resumed).toMatchObject({ held: false, sending: true, receiving: true });
-    await sleep(300);
-    const framesBefore = probe.audioFrames;
     const back = await flow(phone, call, 1000);
     expect(back.received).toBeGreaterThan(40);
-    expect(probe.audioFrames - framesBefore).toBeGreaterThan(20);
+    // Only audio from after the resume: a full 500 ms window of it must be baresip's 440 Hz.
+    probe.reset();
+    await waitFor('audio after resume', () => probe.audioFrames >= 30, 5000);
     expect(probe.strength(440)).toBeGreaterThan(0.8);
   });
 

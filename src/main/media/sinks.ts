@@ -75,6 +75,13 @@ export class ToneProbe implements AudioSink {
     this.filled = Math.min(this.ring.length, this.filled + frame.length);
   }
 
+  /** Forgets the window (e.g. to measure only what arrives after a resume). */
+  reset(): void {
+    this.pos = 0;
+    this.filled = 0;
+    this.audioFrames = 0;
+  }
+
   /** The window, oldest sample first. */
   window(): Int16Array {
     if (this.filled < this.ring.length) return this.ring.slice(0, this.filled);
