@@ -1,0 +1,402 @@
+// The phone system part of a peer (issue 5): this user's softphone, the registrar + stateful proxy
+// for desk phones, and call routing through the overlay. Every call (the user's own `dial`, a desk
+// phone's INVITE) goes through the local PbxProxy: its need-lookup is answered by planning the call
+// (OFFICE-CONFIG dial plan + the callee's USER-SETTINGS), resolving every ringing extension to its
+// SIP-REGISTRATION contacts (cached, watched) and forking to all of them; fallback stages (busy,
+// no answer, offline) come back as need-lookups and walk the same PlanCursor.
+//
+// SIP addresses: the proxy listens on `sip.port`; the softphone on its own port. This user's
+// registration names the softphone directly, so a caller's peer sends the INVITE straight to it;
+// desk phones' registrations name the proxy, which rings the phone's binding.
+import { EventEmitter } from 'node:events';
+import type { Address } from '../../core/net.ts';
+import {
+  type DeskPhoneAccount,
+  type DialPlanConfig,
+  type LookupResult,
+  liveContacts,
+  PbxProxy,
+  PlanCursor,
+  type ProxyEffect,
+  type ProxyEvent,
+  type ProxyTarget,
+  parseDialPlan,
+  parseUserSettings,
+  planCall,
+  Registrar,
+  type RegistrationContact,
+  RegistrationPublisher,
+  type Stage,
+  toLookupResult,
+} from '../../core/pbx/index.ts';
+import type { PublisherEffect } from '../../core/pbx/registration-record.ts';
+import type { UserSettingsData } from '../../core/records/kinds.ts';
+import { officeConfigResourceName, userResourceName } from '../../core/records/resource-names.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { type PhoneEvent, SoftPhone, type SoftPhoneOptions } from '../phone/soft-phone.ts';
+import { randomToken, SipHost } from '../sip/endpoint.ts';
+import { SipTransports } from '../transport/sip-transports.ts';
+import { OverlayDirectory, type PbxOverlay } from './overlay-directory.ts';
+
+export type { PbxOverlay } from './overlay-directory.ts';
+
+export interface OfficePbxOptions {
+  overlay: PbxOverlay;
+  identity: { extension: string; office: string; displayName?: string };
+  /** Desk-phone accounts this peer serves (from its settings: `peerpbx phone add`). */
+  deskPhoneAccounts?: DeskPhoneAccount[];
+  /** The proxy/registrar's SIP socket (UDP + TCP); `advertise` is the address others reach. */
+  sip?: { bind?: string; advertise?: string; port?: number };
+  /** The user's softphone (auto-answer, play, record...); its bind/advertise default to `sip`'s. */
+  phone?: Omit<SoftPhoneOptions, 'user' | 'displayName' | 'log'>;
+  /** Registration record lifetime (default REGISTRATION_LIFETIME_MS); refreshed at half of it. */
+  registrationLifetimeMs?: number;
+  log?: Logger;
+}
+
+export type PbxEvent =
+  | PhoneEvent
+  | { type: 'registered'; extension: string; copies: number }
+  | { type: 'desk-phone'; extension: string; registered: boolean }
+  | { type: 'routed'; id: string; user: string; stage: Stage['type']; targets: number }
+  | { type: 'final'; id: string; status: number; method: string };
+
+interface RoutingState {
+  cursor: PlanCursor;
+}
+
+const ROUTING_STATE_TTL_MS = 10 * 60_000;
+const STOP_STORE_BUDGET_MS = 3000;
+
+export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
+  readonly directory: OverlayDirectory;
+  private readonly log: Logger;
+  private readonly publisher: RegistrationPublisher;
+  private readonly publisherTimers = new Map<string, NodeJS.Timeout>();
+  private readonly routing = new Map<string, RoutingState>();
+  private readonly pendingStores = new Set<Promise<unknown>>();
+  private stopped = false;
+
+  private constructor(
+    private readonly opts: OfficePbxOptions,
+    readonly phone: SoftPhone,
+    readonly transports: SipTransports,
+    readonly host: SipHost<ProxyEffect>,
+    readonly proxy: PbxProxy,
+    readonly advertise: string,
+    log: Logger,
+  ) {
+    super();
+    this.log = log;
+    this.directory = new OverlayDirectory(opts.overlay, log.child({ part: 'directory' }));
+    this.publisher = new RegistrationPublisher(
+      { office: opts.identity.office, nodeId: opts.overlay.nodeId, lifetime: opts.registrationLifetimeMs },
+      (w) => opts.overlay.sign(w.resourceName, w.kind, w.value, w.lifetime, { key: w.key, exists: w.exists }),
+    );
+    phone.on((e) => this.emit('event', e));
+    host.onEvent((e) => this.onProxyEvent(e as Exclude<ProxyEffect, { type: 'transmit' }>));
+  }
+
+  /** Starts the proxy, the softphone and publishes this user's registration. */
+  static async start(opts: OfficePbxOptions): Promise<OfficePbx> {
+    const log = opts.log ?? createLogger({ component: 'pbx' });
+    const bind = opts.sip?.bind ?? '127.0.0.1';
+    const advertise = opts.sip?.advertise ?? (bind === '0.0.0.0' ? '127.0.0.1' : bind);
+    let host: SipHost<ProxyEffect> | null = null;
+    const transports = await SipTransports.start({
+      bind,
+      port: opts.sip?.port ?? 0,
+      onMessage: (m) => host?.receive(m),
+      log: log.child({ part: 'sip' }),
+    });
+    const phone = await SoftPhone.start({
+      bind,
+      advertise,
+      ...opts.phone,
+      user: opts.identity.extension,
+      displayName: opts.identity.displayName,
+      log: log.child({ part: 'phone' }),
+    });
+    const accounts = new Map((opts.deskPhoneAccounts ?? []).map((a) => [a.extension, a]));
+    const registrar = new Registrar({
+      realm: opts.identity.office,
+      nonceSecret: randomToken() + randomToken(),
+      accounts: (ext) => accounts.get(ext),
+      gateway: { nodeId: opts.overlay.nodeId, host: advertise, port: transports.port, transport: 'UDP' },
+    });
+    const phoneAddress = { host: advertise, port: phone.sipPort };
+    const proxy = new PbxProxy(
+      {
+        host: advertise,
+        port: transports.port,
+        transport: 'UDP',
+        domains: [opts.identity.office],
+        // Our own softphone needs no digest: it is this peer's user.
+        trusted: (s: Address) => s.port === phoneAddress.port && (s.host === advertise || s.host === bind),
+      },
+      randomToken,
+      registrar,
+    );
+    host = new SipHost<ProxyEffect>(proxy, { sender: transports, log: log.child({ part: 'proxy' }) });
+    const pbx = new OfficePbx(opts, phone, transports, host, proxy, advertise, log);
+    await pbx.publishOwnRegistration();
+    return pbx;
+  }
+
+  /** The proxy's SIP URI (desk phones register here; `dial` goes through it). */
+  get sipUri(): string {
+    return `sip:${this.advertise}:${this.transports.port}`;
+  }
+
+  get sipPort(): number {
+    return this.transports.port;
+  }
+
+  /** Calls an extension, ring group or trunk number as this peer's user; returns the call id. */
+  dial(target: string): Promise<string> {
+    const user = target.replace(/^sips?:/i, '').split('@')[0];
+    return this.phone.call(`sip:${user}@${this.advertise}:${this.transports.port}`);
+  }
+
+  answer(callId: string): void {
+    this.phone.answer(callId);
+  }
+
+  hangup(callId: string): void {
+    this.phone.hangup(callId);
+  }
+
+  /** The live contacts of an extension as the overlay has them (the CLI's `lookup`). */
+  async lookup(extension: string): Promise<RegistrationContact[]> {
+    const values = await this.directory.values(
+      userResourceName(extension, this.opts.identity.office),
+      'SIP-REGISTRATION',
+    );
+    return liveContacts(values, Date.now(), (v, error) =>
+      this.log.warn('malformed registration ignored', { extension, writer: v.signer.user, error }),
+    );
+  }
+
+  /** Writes this user's USER-SETTINGS (DND, forwarding) to the overlay. */
+  async setUserSettings(settings: UserSettingsData): Promise<void> {
+    const name = userResourceName(this.opts.identity.extension, this.opts.identity.office);
+    const value = new TextEncoder().encode(JSON.stringify(settings));
+    await this.opts.overlay.store([this.opts.overlay.sign(name, 'USER-SETTINGS', value, 365 * 86_400_000)]);
+  }
+
+  /** Writes the office's OFFICE-CONFIG (dial plan, ring groups, trunks); needs an admin certificate. */
+  async setOfficeConfig(config: DialPlanConfig): Promise<void> {
+    const name = officeConfigResourceName(this.opts.identity.office);
+    const value = new TextEncoder().encode(JSON.stringify(config));
+    await this.opts.overlay.store([this.opts.overlay.sign(name, 'OFFICE-CONFIG', value, 365 * 86_400_000)]);
+  }
+
+  /** Clean shutdown: tombstones for every registration this peer published, then sockets closed. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.publisher.removeAll(Date.now());
+    this.drainPublisher();
+    for (const t of this.publisherTimers.values()) clearTimeout(t);
+    this.publisherTimers.clear();
+    await Promise.race([
+      Promise.allSettled([...this.pendingStores]),
+      new Promise((r) => setTimeout(r, STOP_STORE_BUDGET_MS)),
+    ]);
+    this.directory.close();
+    this.host.close();
+    await this.transports.close();
+    await this.phone.close();
+  }
+
+  // --- registration ----------------------------------------------------------------------------
+
+  private async publishOwnRegistration(): Promise<void> {
+    const { extension, displayName } = this.opts.identity;
+    // The record's lifetime, refreshed by the publisher, is what expires a crashed peer's contact.
+    const contact: RegistrationContact = {
+      uri: this.phone.uri,
+      transport: 'UDP',
+      expires: Date.now() + 365 * 86_400_000,
+      nodeId: this.opts.overlay.nodeId,
+      deskPhone: false,
+    };
+    this.publisher.set(extension, [contact], Date.now(), displayName);
+    await this.drainPublisher();
+  }
+
+  /** Carries out the publisher's effects; resolves when this round's stores are acknowledged. */
+  private drainPublisher(): Promise<void> {
+    const stores: Promise<unknown>[] = [];
+    for (const e of this.publisher.drain()) stores.push(this.onPublisherEffect(e));
+    return Promise.all(stores).then(() => {});
+  }
+
+  private onPublisherEffect(e: PublisherEffect): Promise<unknown> {
+    if (e.type === 'set-timer') {
+      clearTimeout(this.publisherTimers.get(e.id));
+      const t = setTimeout(
+        () => {
+          this.publisherTimers.delete(e.id);
+          this.publisher.timerFired(e.id, Date.now());
+          void this.drainPublisher();
+        },
+        Math.max(0, e.at - Date.now()),
+      );
+      t.unref();
+      this.publisherTimers.set(e.id, t);
+      return Promise.resolve();
+    }
+    if (e.type === 'cancel-timer') {
+      clearTimeout(this.publisherTimers.get(e.id));
+      this.publisherTimers.delete(e.id);
+      return Promise.resolve();
+    }
+    const p = this.opts.overlay.store([e.value]).then(
+      (ack) => {
+        if (e.value.exists) this.emit('event', { type: 'registered', extension: e.aor, copies: ack.copies });
+      },
+      (err: unknown) =>
+        this.log.error('registration store failed', {
+          aor: e.aor,
+          exists: e.value.exists,
+          error: String(err),
+        }),
+    );
+    this.pendingStores.add(p);
+    void p.finally(() => this.pendingStores.delete(p));
+    return p;
+  }
+
+  // --- the proxy's events ---------------------------------------------------------------------
+
+  private onProxyEvent(e: Exclude<ProxyEffect, { type: 'transmit' }>): void {
+    switch (e.type) {
+      case 'need-lookup':
+        void this.route(e).catch((err: unknown) => {
+          this.log.error('routing failed', { user: e.user, error: String(err) });
+          this.answerLookup(e.id, { type: 'reject', status: 500, reason: 'Routing Failed' });
+        });
+        break;
+      case 'publish':
+        this.emit('event', { type: 'desk-phone', extension: e.aor, registered: true });
+        this.publisher.set(e.aor, e.contacts, Date.now(), e.displayName);
+        void this.drainPublisher();
+        break;
+      case 'unpublish':
+        this.emit('event', { type: 'desk-phone', extension: e.aor, registered: false });
+        this.publisher.remove(e.aor, Date.now());
+        void this.drainPublisher();
+        break;
+      case 'final':
+        this.routing.delete(e.id);
+        this.emit('event', { type: 'final', id: e.id, status: e.status, method: e.method });
+        break;
+      case 'warning':
+        this.log.warn(e.message, e.context);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private answerLookup(id: string, result: LookupResult): void {
+    if (this.stopped) return;
+    this.host.act((now) => this.proxy.lookupResult(id, result, now));
+  }
+
+  /** One need-lookup: the first stage of a new call, or the next one after a failed stage. */
+  private async route(e: Extract<ProxyEvent, { type: 'need-lookup' }>): Promise<void> {
+    const dialPlan = await this.dialPlan();
+    let state = this.routing.get(e.id);
+    let stage: Stage;
+    if (!state || !e.previous) {
+      await this.prefetchSettings(e.user, dialPlan);
+      state = { cursor: new PlanCursor(planCall(e.user, dialPlan, (x) => this.cachedSettings(x))) };
+      this.routing.set(e.id, state);
+      // A lost 'final' (stop) must not pin the state forever.
+      setTimeout(() => this.routing.delete(e.id), ROUTING_STATE_TTL_MS).unref();
+      stage = state.cursor.first();
+    } else stage = state.cursor.next(e.previous.status);
+    // Forwarding: plan the target again, one level deeper (planCall bounds the depth).
+    while (stage.type === 'forward') {
+      await this.prefetchSettings(stage.target, dialPlan);
+      state.cursor = new PlanCursor(
+        planCall(stage.target, dialPlan, (x) => this.cachedSettings(x), { depth: stage.depth }),
+        stage.depth,
+      );
+      stage = state.cursor.first();
+    }
+    let targets = 0;
+    let result: LookupResult;
+    if (stage.type === 'ring') {
+      const contacts = new Map<string, RegistrationContact[]>();
+      await Promise.all(
+        stage.step.targets.map(async (t) => {
+          if (t.type === 'extension') contacts.set(t.extension, await this.lookup(t.extension));
+        }),
+      );
+      result = this.localBranches(toLookupResult(stage, (x) => contacts.get(x) ?? []));
+      if (result.type === 'fork') targets = result.targets.length;
+    } else if (stage.type === 'reject') {
+      result = { type: 'reject', status: stage.status, reason: stage.reason };
+    } else {
+      // Voicemail is another engineer's part: until it is wired, the caller hears "unavailable".
+      result = { type: 'reject', status: 480, reason: 'Temporarily Unavailable' };
+    }
+    this.emit('event', { type: 'routed', id: e.id, user: e.user, stage: stage.type, targets });
+    this.answerLookup(e.id, result);
+  }
+
+  /** Branches to desk phones of this very gateway go straight to their bindings (no loop through us). */
+  private localBranches(result: LookupResult): LookupResult {
+    if (result.type !== 'fork') return result;
+    const now = Date.now();
+    const targets: ProxyTarget[] = [];
+    for (const t of result.targets) {
+      const ours = t.uri.host === this.advertise && (t.uri.port ?? 5060) === this.transports.port;
+      const bindings = ours && t.uri.user ? (this.proxy.registrar?.bindings(t.uri.user, now) ?? []) : [];
+      if (!ours) targets.push(t);
+      for (const b of bindings) targets.push({ uri: b.contact.uri, address: b.source });
+    }
+    return { ...result, targets };
+  }
+
+  private async dialPlan(): Promise<DialPlanConfig> {
+    const values = await this.directory.values(
+      officeConfigResourceName(this.opts.identity.office),
+      'OFFICE-CONFIG',
+    );
+    const live = values.filter((v) => v.exists && Date.now() < v.storageTime + v.lifetime);
+    if (live.length === 0) return {};
+    const { config, errors } = parseDialPlan(live[live.length - 1].value);
+    if (errors.length > 0) this.log.warn('OFFICE-CONFIG entries ignored', { errors });
+    return config;
+  }
+
+  private readonly settingsCache = new Map<string, UserSettingsData | undefined>();
+
+  /** Loads the USER-SETTINGS planCall will ask for: the dialled extension, or a ring group's members. */
+  private async prefetchSettings(dialled: string, plan: DialPlanConfig): Promise<void> {
+    const user = dialled.replace(/^(sips?:|tel:)/i, '').split(/[@;]/)[0];
+    const group = plan.ringGroups?.find((g) => g.extension === user);
+    const users = group ? group.members : [user];
+    await Promise.all(
+      users.map(async (u) => {
+        const values = await this.directory.values(
+          userResourceName(u, this.opts.identity.office),
+          'USER-SETTINGS',
+        );
+        const live = values.filter((v) => v.exists && Date.now() < v.storageTime + v.lifetime);
+        this.settingsCache.set(
+          u,
+          live.length > 0 ? parseUserSettings(live[live.length - 1].value) : undefined,
+        );
+      }),
+    );
+  }
+
+  private cachedSettings(extension: string): UserSettingsData | undefined {
+    return this.settingsCache.get(extension);
+  }
+}
