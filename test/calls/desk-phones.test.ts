@@ -1,0 +1,94 @@
+// Desk phones through the overlay, on two hosts (network namespaces): baresip 201 registers with
+// digest auth to peer A, baresip 202 to peer B; 201 dials 202: A authenticates and routes by the
+// overlay registration B published for 202, B rings its phone. Tones cross both ways; the hang-up
+// travels back through the proxies.
+import { afterAll, describe, expect, it } from 'vitest';
+import { killAll, waitFor } from '../helpers/processes.ts';
+import { NetnsLab, rootSkipReason } from '../lan/netns.ts';
+import { startDeskPhone } from './baresip-phone.ts';
+import {
+  newOffice,
+  nextPbxEvent,
+  overlayAddress,
+  type PbxPeer,
+  startPbxPeer,
+  toneIn,
+  waitForContacts,
+} from './harness.ts';
+
+const skip = rootSkipReason();
+
+describe.skipIf(skip !== undefined)('desk phones on two gateway peers in two namespaces', () => {
+  const lab = skip ? null : new NetnsLab();
+  const peers: PbxPeer[] = [];
+  afterAll(async () => {
+    await Promise.allSettled(peers.map((p) => p.request({ op: 'stop' }, 5000)));
+    await killAll();
+    await lab?.destroy();
+  });
+
+  it('baresip 201 (via A) calls baresip 202 (via B): connects, 440 Hz and 700 Hz cross, clean BYE', async () => {
+    if (!lab) return;
+    const [h1, h2] = lab.lan({ hosts: 2 });
+    const office = newOffice();
+    const sip = 5060;
+    const a = await startPbxPeer({
+      name: 'gw-a',
+      extension: '101',
+      office,
+      host: h1.address,
+      prefix: ['ip', 'netns', 'exec', h1.ns],
+      deskPhones: [{ extension: '201', password: 'secret201' }],
+    });
+    peers.push(a);
+    const b = await startPbxPeer({
+      name: 'gw-b',
+      extension: '102',
+      office,
+      host: h2.address,
+      prefix: ['ip', 'netns', 'exec', h2.ns],
+      bootstrap: [overlayAddress(a, h1.address)],
+      deskPhones: [{ extension: '202', password: 'secret202' }],
+    });
+    peers.push(b);
+    const callee = startDeskPhone({
+      extension: '202',
+      password: 'secret202',
+      registrar: `${h2.address}:${String(b.ready.sipPort)}`,
+      host: h2.address,
+      sipPort: sip + 100,
+      rtpPorts: [21000, 21010],
+      toneHz: 700,
+      lifetimeSec: 40,
+      netns: h2.ns,
+    });
+    await nextPbxEvent(b, 'desk-phone', (e) => e.extension === '202' && e.registered === true);
+    const contacts = (await waitForContacts(a, '202', 1)) as Array<{ deskPhone: boolean; nodeId: string }>;
+    expect(contacts[0]).toMatchObject({ deskPhone: true, nodeId: b.ready.nodeId });
+
+    const caller = startDeskPhone({
+      extension: '201',
+      password: 'secret201',
+      registrar: `${h1.address}:${String(a.ready.sipPort)}`,
+      host: h1.address,
+      sipPort: sip + 100,
+      rtpPorts: [21000, 21010],
+      toneHz: 440,
+      dial: '202',
+      lifetimeSec: 9,
+      netns: h1.ns,
+    });
+    const answered = await nextPbxEvent(a, 'final', (e) => e.method === 'INVITE' && e.status === 200, 20_000);
+    expect(answered.status).toBe(200);
+    // The caller quits after its lifetime: its BYE crosses A and B to the callee.
+    await caller.proc.done;
+    await nextPbxEvent(b, 'final', (e) => e.method === 'BYE' && e.status === 200, 10_000);
+    await nextPbxEvent(a, 'final', (e) => e.method === 'BYE' && e.status === 200, 10_000);
+    const heardByCallee = await waitFor('callee recording', () => callee.decoded()[0], 10_000);
+    const heardByCaller = await waitFor('caller recording', () => caller.decoded()[0], 10_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await toneIn(heardByCallee, 440)).toBeGreaterThan(0.5);
+    expect(await toneIn(heardByCaller, 700)).toBeGreaterThan(0.5);
+    expect(await toneIn(heardByCallee, 700)).toBeLessThan(0.1);
+  }, 120_000);
+});
