@@ -75,6 +75,21 @@ describe('SoftPhone to SoftPhone on loopback', () => {
     await sleep(600);
     expect(a.mediaStats(id)!.packetsReceived).toBeGreaterThan(rxAtHold + 20);
 
+    // Inactive hold: nothing flows either way; b's answer says inactive too.
+    const bInactive = b.next('media-updated');
+    const aInactive = a.next('media-updated');
+    expect(await a.hold(id, 'inactive')).toBe(true);
+    expect(await bInactive).toMatchObject({ sending: false, receiving: false, remoteHold: true });
+    expect(await aInactive).toMatchObject({ sending: false, receiving: false, held: true });
+    await sleep(200);
+    const [sa, sb] = [a.mediaStats(id)!, b.mediaStats(bCall)!];
+    await sleep(500);
+    expect(a.mediaStats(id)!.packetsSent).toBe(sa.packetsSent);
+    expect(b.mediaStats(bCall)!.packetsSent).toBe(sb.packetsSent);
+    expect(await a.resume(id)).toBe(true);
+    await sleep(400);
+    expect(b.mediaStats(bCall)!.packetsReceived).toBeGreaterThan(sb.packetsReceived + 10);
+
     const aEnded = a.next('ended');
     const bEnded = b.next('ended');
     a.hangup(id);

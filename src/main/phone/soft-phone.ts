@@ -91,7 +91,8 @@ interface PhoneCall {
   socket: RtpSocketPair | null;
   media: MediaSession | null;
   remote: MediaDescription | null;
-  held: boolean;
+  /** Our wanted direction: sendrecv, or sendonly/inactive while we hold the peer. */
+  localDirection: Direction;
   remoteHold: boolean;
   recorder: WavRecorder | null;
   statsTimer: NodeJS.Timeout | null;
@@ -249,11 +250,11 @@ export class SoftPhone {
 
   /** Puts the peer on hold (re-INVITE with sendonly, or inactive). Resolves with the outcome. */
   hold(callId: string, mode: 'sendonly' | 'inactive' = 'sendonly'): Promise<boolean> {
-    return this.reinvite(callId, mode, true);
+    return this.reinvite(callId, mode);
   }
 
   resume(callId: string): Promise<boolean> {
-    return this.reinvite(callId, 'sendrecv', false);
+    return this.reinvite(callId, 'sendrecv');
   }
 
   /** Sends RFC 4733 digits; returns how many were queued (0 if DTMF was not negotiated). */
@@ -365,7 +366,7 @@ export class SoftPhone {
       this.host.act((now) => this.ua.answerReinvite(e.call, 488, null, now));
       return;
     }
-    const local = this.localMedia(call.socket.port, call.held ? 'sendonly' : 'sendrecv');
+    const local = this.localMedia(call.socket.port, call.localDirection);
     if (e.request.body.length === 0) {
       // An offerless re-INVITE asks for our current offer; the answer comes in the ACK.
       const offer = call.sdp.offer(local);
@@ -397,30 +398,29 @@ export class SoftPhone {
       const md = parseMediaDescription(e.response.body, this.codecs);
       if (md.ok) {
         call.remote = md.value;
-        const want: Direction = call.held ? 'sendonly' : 'sendrecv';
         // Our direction is what we asked for, narrowed by what the answer allows (RFC 3264 6.1).
-        this.applyDirection(call, answerDirection(md.value.direction, want));
+        this.applyDirection(call, answerDirection(md.value.direction, call.localDirection));
       }
     }
     done?.(ok);
   }
 
-  private reinvite(callId: string, direction: Direction, hold: boolean): Promise<boolean> {
+  private reinvite(callId: string, direction: Direction): Promise<boolean> {
     const call = this.calls.get(callId);
     if (!call?.socket || call.reinviteDone) return Promise.resolve(false);
-    const previous = call.held;
-    call.held = hold;
+    const previous = call.localDirection;
+    call.localDirection = direction;
     const offer = call.sdp.offer(this.localMedia(call.socket.port, direction));
     const started = this.host.act((now) =>
       this.ua.reinvite(callId, { body: textBody(offer), contentType: SDP }, now),
     );
     if (!started) {
-      call.held = previous;
+      call.localDirection = previous;
       return Promise.resolve(false);
     }
     return new Promise((resolve) => {
       call.reinviteDone = (ok) => {
-        if (!ok) call.held = previous;
+        if (!ok) call.localDirection = previous;
         resolve(ok);
       };
     });
@@ -447,7 +447,7 @@ export class SoftPhone {
       socket,
       media: null,
       remote: null,
-      held: false,
+      localDirection: 'sendrecv',
       remoteHold: false,
       recorder: null,
       statsTimer: null,
@@ -510,7 +510,7 @@ export class SoftPhone {
       call: call.id,
       sending,
       receiving,
-      held: call.held,
+      held: call.localDirection !== 'sendrecv',
       remoteHold: call.remoteHold,
     });
   }
