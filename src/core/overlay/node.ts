@@ -504,6 +504,18 @@ export class OverlayNode {
     const exclude = this.activeSuspects(now);
     const hop = this.table.nextHop(p.key, exclude);
     if (hop === this.id) {
+      // Suspects (not yet declared dead) can hide the responsible peer and leave us as the next
+      // live successor. An empty fetch answered from our own store would then look authoritative;
+      // wait for the retry instead, by when the suspects are confirmed dead or alive again.
+      const b = p.body;
+      if (
+        (b.op === 'fetch' || b.op === 'stat') &&
+        !this.table.responsibleFor(p.key) &&
+        this.store.get(b.resourceId, now, b.kind, b.key).length === 0
+      ) {
+        p.firstHop = undefined;
+        return;
+      }
       const body = this.execute(now, p.body, this.me, p.tx, 0);
       if (body) this.onAnswer(now, { t: 'ans', from: this.me, tx: p.tx, hops: 0, body });
       return;
