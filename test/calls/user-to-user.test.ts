@@ -21,7 +21,7 @@ describe('PeerPBX user to PeerPBX user through the overlay', () => {
     await killAll();
   });
 
-  it('A dials B by extension: B auto-answers, tones cross both ways, hang-up is clean', async () => {
+  it('A dials B by extension: B auto-answers, tones cross both ways, hold/resume, clean hang-up, history, unregister on stop', async () => {
     const office = newOffice();
     const a = await startPbxPeer({ name: 'a', extension: '101', office, tone: 1000 });
     peers.push(a);
@@ -45,6 +45,11 @@ describe('PeerPBX user to PeerPBX user through the overlay', () => {
     const incoming = await nextPbxEvent(b, 'incoming');
     expect(String(incoming.from)).toContain('101');
     await new Promise((r) => setTimeout(r, 2500));
+    // Hold and resume: re-INVITEs through A's proxy (Record-Route) reach B.
+    expect((await a.request({ op: 'hold', call })).done).toBe(true);
+    await nextPbxEvent(b, 'media-updated', (e) => e.remoteHold === true);
+    expect((await a.request({ op: 'resume', call })).done).toBe(true);
+    await nextPbxEvent(b, 'media-updated', (e) => e.remoteHold === false);
     await a.request({ op: 'hangup', call });
     const endA = await nextPbxEvent(a, 'ended', (e) => e.call === call);
     const endB = await nextPbxEvent(b, 'ended');
@@ -57,5 +62,19 @@ describe('PeerPBX user to PeerPBX user through the overlay', () => {
     const stats = await a.request({ op: 'stats' });
     expect(stats.calls).toBe(0);
     expect(stats.rtpPorts).toBe(0);
+    // Call history in each peer's SQLite database.
+    const histA = (await a.request({ op: 'history' })).calls as Array<Record<string, unknown>>;
+    const histB = (await b.request({ op: 'history' })).calls as Array<Record<string, unknown>>;
+    expect(histA).toMatchObject([{ direction: 'out', remote: '102', outcome: 'answered', localUser: '101' }]);
+    expect(histB).toMatchObject([{ direction: 'in', outcome: 'answered', localUser: '102' }]);
+    expect(histA[0].durationMs as number).toBeGreaterThan(2000);
+
+    // A clean stop removes B's registration from the overlay (A's watched cache follows).
+    await b.request({ op: 'stop' });
+    await b.proc.done;
+    await waitForContacts(a, '102', 0);
+    const missed = await a.request({ op: 'dial', target: '102' });
+    const refused = await nextPbxEvent(a, 'ended', (e) => e.call === missed.call);
+    expect(refused).toMatchObject({ reason: 'rejected', status: 480 });
   }, 90_000);
 });
