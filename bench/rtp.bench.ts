@@ -4,6 +4,7 @@
 //   the median), p50/p99/max of |deviation|; our FrameClock-driven MediaSession next to a plain
 //   setInterval(20) sender in the same run.
 //   load: N concurrent MediaSessions on the shared clock; loss from RTP sequence gaps.
+//   Each run twice: default scheduling, and SCHED_FIFO (chrt) as a PBX media process would run.
 // Run: node --import tsx bench/rtp.bench.ts [seconds-per-phase, default 10]
 import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -15,6 +16,7 @@ import { createAnswer } from '../src/core/sdp/offer-answer.ts';
 import { createResponse } from '../src/core/sip/build.ts';
 import { parseMessage } from '../src/core/sip/parse.ts';
 import { serializeMessage } from '../src/core/sip/serialize.ts';
+import { FrameClock } from '../src/main/media/frame-clock.ts';
 import { MediaSession } from '../src/main/media/media-session.ts';
 import { RtpPortAllocator, RtpSocketPair } from '../src/main/media/rtp-socket.ts';
 import { ToneSource } from '../src/main/media/sources.ts';
@@ -100,13 +102,20 @@ class Receiver {
   }
 }
 
-async function oursPhase(rx: Receiver, port: number, streams: number, seconds: number): Promise<PhaseResult> {
+async function oursPhase(
+  rx: Receiver,
+  port: number,
+  streams: number,
+  seconds: number,
+  clock?: FrameClock,
+): Promise<PhaseResult> {
   const alloc = new RtpPortAllocator({ min: 33000, max: 36999 });
   const sessions: MediaSession[] = [];
   for (let i = 0; i < streams; i++) {
     const socket = await RtpSocketPair.open('127.0.0.1', alloc);
     sessions.push(
       new MediaSession({
+        clock,
         socket,
         codec: { name: 'PCMU', pt: 0 },
         remote: { transport: 'UDP', host: '127.0.0.1', port },
@@ -159,6 +168,8 @@ async function runPhases(): Promise<RunResult> {
   const rows: Array<[string, PhaseResult]> = [];
   try {
     rows.push(['ours: MediaSession + FrameClock, 1 stream', await oursPhase(rx, port, 1, SECONDS)]);
+    const spinning = new FrameClock({ spinMs: 1 });
+    rows.push(['ours, FrameClock spinning 1 ms, 1 stream', await oursPhase(rx, port, 1, SECONDS, spinning)]);
     rows.push(['reference: setInterval(20), 1 stream', await setIntervalPhase(rx, port, SECONDS)]);
     const bs = await baresipPhase(rx, port, SECONDS);
     if (bs) rows.push(['reference: baresip 1.0 sender, 1 stream', bs]);

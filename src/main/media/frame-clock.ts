@@ -1,7 +1,9 @@
 // A drift-free 20 ms media clock. Tick n is due at start + n * period on the monotonic hrtime
 // clock, so timer lateness never accumulates (cumulative setTimeout(20) drifts by ~1 ms a tick).
-// setTimeout wakes us a little early and a short setImmediate spin lands on the due time: Node
-// timers have 1 ms granularity and fire late, which alone would put p99 pacing error near 2 ms.
+// By default setTimeout is rounded to its 1 ms grain and a tick may run up to 1 ms early. With
+// spinMs > 0, setTimeout wakes that much early and a setImmediate spin lands on the due time:
+// sub-0.2 ms under real-time scheduling, but the spinning CPU costs the process its place in
+// the ordinary (CFS) scheduler on a busy host, where not spinning paced better (bench/rtp.bench.ts).
 // One clock serves every stream of the process, so N calls cost one timer.
 
 export interface Tick {
@@ -17,7 +19,7 @@ export type TickListener = (tick: Tick) => void;
 
 export interface FrameClockOptions {
   periodMs?: number;
-  /** How long before the due time setTimeout should wake us; the rest is spun. 0 disables spinning. */
+  /** How long before the due time setTimeout should wake us; the rest is spun. Default 0: no spin. */
   spinMs?: number;
   /** Ticks later than this many periods are skipped (process stalled) rather than fired in a burst. */
   maxCatchUpPeriods?: number;
@@ -32,7 +34,7 @@ export function hrNowMs(): number {
 export interface PacingStats {
   ticks: number;
   skipped: number;
-  /** Lateness of ticks relative to their due time, ms (over the recent history window). */
+  /** |run time - due time| of ticks, ms (over the recent history window). */
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
@@ -61,7 +63,7 @@ export class FrameClock {
 
   constructor(opts: FrameClockOptions = {}) {
     this.periodMs = opts.periodMs ?? 20;
-    this.spinMs = opts.spinMs ?? 1;
+    this.spinMs = opts.spinMs ?? 0;
     this.maxCatchUp = opts.maxCatchUpPeriods ?? 5;
     this.lateness = new Float64Array(opts.historySize ?? 3000);
   }
@@ -102,7 +104,16 @@ export class FrameClock {
   private arm(): void {
     if (!this.running) return;
     const wait = this.due() - hrNowMs() - this.spinMs;
-    if (wait >= 1) {
+    if (this.spinMs <= 0) {
+      // No spinning: round to the timer's 1 ms grain and accept waking up to 1 ms early.
+      this.timer = setTimeout(
+        () => {
+          this.timer = null;
+          this.spin();
+        },
+        Math.max(0, Math.round(wait)),
+      );
+    } else if (wait >= 1) {
       this.timer = setTimeout(() => {
         this.timer = null;
         this.spin();
@@ -114,7 +125,11 @@ export class FrameClock {
     if (!this.running) return;
     const now = hrNowMs();
     const due = this.due();
-    if (now < due) {
+    if (this.spinMs <= 0 && now < due - 1) {
+      this.arm();
+      return;
+    }
+    if (this.spinMs > 0 && now < due) {
       // setImmediate yields to I/O between checks, so received packets are not held up.
       this.immediate = setImmediate(() => {
         this.immediate = null;
@@ -134,7 +149,8 @@ export class FrameClock {
 
   private fire(now: number): void {
     const tick: Tick = { n: this.n, scheduledMs: this.due(), nowMs: now };
-    this.lateness[this.lateCount++ % this.lateness.length] = now - tick.scheduledMs;
+    // Absolute: without spinning a tick may run up to 1 ms early, which is as far off the grid.
+    this.lateness[this.lateCount++ % this.lateness.length] = Math.abs(now - tick.scheduledMs);
     this.ticks++;
     this.n++;
     for (const l of this.listeners) {
