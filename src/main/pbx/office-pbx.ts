@@ -50,6 +50,11 @@ export interface OfficePbxOptions {
   sip?: { bind?: string; advertise?: string; port?: number };
   /** The user's softphone (auto-answer, play, record...); its bind/advertise default to `sip`'s. */
   phone?: Omit<SoftPhoneOptions, 'user' | 'displayName' | 'log'>;
+  /**
+   * Sources whose calls need no digest besides this user's softphone: SIP trunks, a benchmark's
+   * client. Everyone else calling out through this peer must be a desk-phone account (407).
+   */
+  trusted?: (source: Address) => boolean;
   /** Call history (the peer database's calls table); every call of this user is added when it ends. */
   history?: { add(call: Omit<CallRecord, 'id'>): number };
   /** Registration record lifetime (default REGISTRATION_LIFETIME_MS); refreshed at half of it. */
@@ -138,7 +143,9 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
         transport: 'UDP',
         domains: [opts.identity.office],
         // Our own softphone needs no digest: it is this peer's user.
-        trusted: (s: Address) => s.port === phoneAddress.port && (s.host === advertise || s.host === bind),
+        trusted: (s: Address) =>
+          (s.port === phoneAddress.port && (s.host === advertise || s.host === bind)) ||
+          (opts.trusted?.(s) ?? false),
       },
       randomToken,
       registrar,
