@@ -6,7 +6,7 @@
 //   load: N concurrent MediaSessions on the shared clock; loss from RTP sequence gaps.
 //   Each run twice: default scheduling, and SCHED_FIFO (chrt) as a PBX media process would run.
 // Run: node --import tsx bench/rtp.bench.ts [seconds-per-phase, default 10]
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { cpus, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -64,6 +64,52 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', ()
 });
 `;
 
+// Preferred receiver: Python with SO_TIMESTAMPNS, so arrival times are the kernel's and the
+// receiver's own scheduling delays do not count against the sender. The Node one is the fallback.
+const RECEIVER_PY = `import json, socket, struct, sys, threading
+SO_TIMESTAMPNS = 35  # Linux: the kernel stamps each datagram on arrival (scheduling-proof)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+s.bind(('127.0.0.1', 0))
+print(json.dumps({'port': s.getsockname()[1]}), flush=True)
+lock = threading.Lock()
+streams = {}
+def rx():
+    while True:
+        data, anc, _, addr = s.recvmsg(2048, 256)
+        t = None
+        for level, kind, d in anc:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                sec, nsec = struct.unpack('qq', d[:16]); t = sec * 1000 + nsec / 1e6
+        if t is None or len(data) < 12: continue
+        with lock:
+            streams.setdefault(addr[1], ([], []))
+            st = streams[addr[1]]; st[0].append(struct.unpack('!H', data[2:4])[0]); st[1].append(t)
+threading.Thread(target=rx, daemon=True).start()
+def pct(a, p):
+    if not a: return 0
+    import math
+    return a[min(len(a) - 1, max(0, math.ceil(p / 100 * len(a)) - 1))]
+for _ in sys.stdin:
+    global_streams = None
+    with lock:
+        global_streams = dict(streams); streams.clear()
+    dev = []; received = 0; expected = 0
+    for seqs, times in global_streams.values():
+        if len(seqs) < 10: continue
+        prev = seqs[0]; ext = 0; maxk = 0; d = []
+        for q, t in zip(seqs, times):
+            delta = ((q - prev + 32768) % 65536) - 32768; ext += delta; prev = q
+            maxk = max(maxk, ext); d.append(t - times[0] - ext * 20)
+        med = pct(sorted(d), 50)
+        dev.extend(abs(x - med) for x in d)
+        received += len(seqs); expected += maxk + 1
+    dev.sort()
+    print(json.dumps({'streams': len(global_streams), 'received': received, 'expected': expected,
+                      'p50': pct(dev, 50), 'p99': pct(dev, 99), 'max': dev[-1] if dev else 0}), flush=True)
+`;
+
 interface PhaseResult {
   streams: number;
   received: number;
@@ -83,11 +129,14 @@ class Receiver {
       else this.lines.push(l);
     });
   }
-  static async start(): Promise<{ rx: Receiver; port: number }> {
-    const child = spawn(process.execPath, ['-e', RECEIVER], { stdio: ['pipe', 'pipe', 'inherit'] });
+  static async start(): Promise<{ rx: Receiver; port: number; kind: string }> {
+    const py = spawnSync('python3', ['-c', 'import socket'], { stdio: 'ignore' }).status === 0;
+    const child = py
+      ? spawn('python3', ['-c', RECEIVER_PY], { stdio: ['pipe', 'pipe', 'inherit'] })
+      : spawn(process.execPath, ['-e', RECEIVER], { stdio: ['pipe', 'pipe', 'inherit'] });
     const rx = new Receiver(child);
     const { port } = JSON.parse(await rx.line());
-    return { rx, port };
+    return { rx, port, kind: py ? 'kernel arrival timestamps (SO_TIMESTAMPNS)' : 'Node receiver clock' };
   }
   private line(): Promise<string> {
     const l = this.lines.shift();
@@ -159,12 +208,13 @@ async function setIntervalPhase(rx: Receiver, port: number, seconds: number): Pr
 interface RunResult {
   rows: Array<[string, PhaseResult]>;
   load: number;
+  receiver: string;
 }
 
 /** One run of every phase, in this process (the receiver in a child, same scheduling policy). */
 async function runPhases(): Promise<RunResult> {
   const load = loadavg()[0];
-  const { rx, port } = await Receiver.start();
+  const { rx, port, kind } = await Receiver.start();
   const rows: Array<[string, PhaseResult]> = [];
   try {
     rows.push(['ours: MediaSession + FrameClock, 1 stream', await oursPhase(rx, port, 1, SECONDS)]);
@@ -179,7 +229,7 @@ async function runPhases(): Promise<RunResult> {
   } finally {
     rx.stop();
   }
-  return { rows, load };
+  return { rows, load, receiver: kind };
 }
 
 /** Runs this file again as a child (optionally under chrt) and reads its result line. */
@@ -260,7 +310,7 @@ async function baresipPhase(rx: Receiver, port: number, seconds: number): Promis
 const fmt = (x: number) => x.toFixed(3).padStart(8);
 
 function printRun(title: string, r: RunResult): void {
-  console.log(`\n${title} (load average ${r.load.toFixed(1)} on ${cpus().length} cores)`);
+  console.log(`\n${title} (load average ${r.load.toFixed(1)} on ${cpus().length} cores; ${r.receiver})`);
   console.log(
     `${'sender'.padEnd(44)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)} ${'lost'.padStart(8)} ${'packets'.padStart(9)}`,
   );

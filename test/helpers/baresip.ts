@@ -62,6 +62,42 @@ function nextRtpRange(): [number, number] {
   return [min, min + 19];
 }
 
+export interface BaresipConfigSpec {
+  /** host:port for SIP (baresip also takes port + 1 for TLS). */
+  sipListen: string;
+  /** ausine frequency: the phone's microphone. */
+  toneHz: number;
+  /** sndfile's snd_path: every call's audio lands there as dump-*-dec.wav / -enc.wav. */
+  recDir: string;
+  rtpPorts: [number, number];
+  /** host:port of ctrl_tcp remote control; omitted: no remote control. */
+  ctrlListen?: string;
+}
+
+/** The lines of a headless baresip `config` (recipe in /work/shared/RECIPES.md). */
+export function baresipConfig(s: BaresipConfigSpec): string[] {
+  return [
+    'poll_method epoll',
+    `sip_listen ${s.sipListen}`,
+    'audio_player aubridge,x',
+    'audio_alert aubridge,x',
+    `audio_source ausine,${s.toneHz}`,
+    'ausrc_srate 48000',
+    'auplay_srate 48000',
+    'ausrc_channels 2',
+    'module_path /usr/lib/baresip/modules',
+    'module g711.so',
+    'module ausine.so',
+    'module aubridge.so',
+    'module sndfile.so',
+    'module_app account.so',
+    'module_app menu.so',
+    ...(s.ctrlListen ? ['module_app ctrl_tcp.so', `ctrl_tcp_listen ${s.ctrlListen}`] : []),
+    `snd_path ${s.recDir}`,
+    `rtp_ports ${s.rtpPorts[0]}-${s.rtpPorts[1]}`,
+  ];
+}
+
 /** Splits netstrings ("len:payload,") out of a byte stream. */
 export class NetstringReader {
   private buf = Buffer.alloc(0);
@@ -109,27 +145,13 @@ export class Baresip {
     const ctrlPort = await freePort();
     const rtp = nextRtpRange();
     const user = opts.user ?? 'bob';
-    const config = [
-      'poll_method epoll',
-      `sip_listen 127.0.0.1:${sipPort}`,
-      'audio_player aubridge,x',
-      'audio_alert aubridge,x',
-      `audio_source ausine,${opts.toneHz ?? 440}`,
-      'ausrc_srate 48000',
-      'auplay_srate 48000',
-      'ausrc_channels 2',
-      'module_path /usr/lib/baresip/modules',
-      'module g711.so',
-      'module ausine.so',
-      'module aubridge.so',
-      'module sndfile.so',
-      'module_app account.so',
-      'module_app menu.so',
-      'module_app ctrl_tcp.so',
-      `ctrl_tcp_listen 127.0.0.1:${ctrlPort}`,
-      `snd_path ${recDir}`,
-      `rtp_ports ${rtp[0]}-${rtp[1]}`,
-    ];
+    const config = baresipConfig({
+      sipListen: `127.0.0.1:${sipPort}`,
+      toneHz: opts.toneHz ?? 440,
+      recDir,
+      rtpPorts: rtp,
+      ctrlListen: `127.0.0.1:${ctrlPort}`,
+    });
     // No registrar: the account only names us; calls go straight to host:port URIs.
     const codecs = (opts.codecs ?? ['PCMU']).join(',');
     const account = `<sip:${user}@127.0.0.1:${sipPort}>;regint=0;answermode=${opts.answerMode ?? 'auto'};audio_codecs=${codecs}`;
