@@ -5,16 +5,15 @@
 // Kamailio (usrloc in memory). Same client, same UAS: only the proxy differs. Then the calls per
 // second one gateway sustains with 0 failures (sipp UAC at rising rates).
 // Run: node --import tsx bench/calls.bench.ts [CALLS]   (needs sipp and kamailio)
-import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { getHeaders, type SipResponse } from '../src/core/sip/message.ts';
 import { parseMessage } from '../src/core/sip/parse.ts';
 import { newOffice, overlayAddress, startPbxPeer } from '../test/calls/harness.ts';
+import { startKamailio } from '../test/calls/kamailio.ts';
 import { freePort } from '../test/helpers/ports.ts';
-import { killAll, type Running, start, tempDir } from '../test/helpers/processes.ts';
+import { killAll, type Running } from '../test/helpers/processes.ts';
 import { sippErrors, startSipp } from '../test/helpers/sipp.ts';
 
 const CALLS = Number(process.argv[2] ?? 200);
@@ -165,39 +164,6 @@ async function registerUas(proxyPort: number, auth: boolean): Promise<{ uas: Run
   return { uas, port };
 }
 
-function kamailioConfig(port: number): string {
-  return `#!KAMAILIO
-debug=0
-log_stderror=yes
-children=2
-listen=udp:127.0.0.1:${port}
-mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "rr.so"
-loadmodule "pv.so"
-loadmodule "maxfwd.so"
-loadmodule "usrloc.so"
-loadmodule "registrar.so"
-loadmodule "siputils.so"
-loadmodule "textops.so"
-modparam("usrloc", "db_mode", 0)
-request_route {
-  if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
-  if (has_totag()) {
-    if (loose_route()) { t_relay(); exit; }
-    if (is_method("ACK") && t_check_trans()) { t_relay(); }
-    exit;
-  }
-  if (is_method("CANCEL")) { if (t_check_trans()) { t_relay(); } exit; }
-  if (is_method("REGISTER")) { save("location"); exit; }
-  if (!lookup("location")) { sl_send_reply("404", "Not Found"); exit; }
-  record_route();
-  t_relay();
-}
-`;
-}
-
 async function sustainedRate(
   gatewayPort: number,
   ports: number[],
@@ -246,21 +212,13 @@ async function main(): Promise<void> {
   const gwPort = Number(gw.ready.sipPort);
   const overlayUas = await registerUas(gwPort, true);
   const kport = await freePort();
-  const kdir = tempDir('kamailio-');
-  writeFileSync(join(kdir, 'kamailio.cfg'), kamailioConfig(kport));
-  const check = spawnSync('kamailio', ['-c', '-f', join(kdir, 'kamailio.cfg')], { encoding: 'utf8' });
-  if (check.status !== 0) throw new Error(`kamailio.cfg refused: ${check.stderr.slice(-2000)}`);
-  const kamailio = start('kamailio', [
-    ...['-f', join(kdir, 'kamailio.cfg'), '-DD', '-E', '-m', '64', '-M', '8'],
-    ...['-w', kdir, '-P', join(kdir, 'k.pid')],
-  ]);
-  await new Promise((r) => setTimeout(r, 1000));
+  const kamailio = await startKamailio(kport);
   const kUas = await registerUas(kport, false);
   // Alternating calls: whatever else the machine does colours both paths alike.
   const { viaOverlay, viaKamailio } = await runCalls(client, gwPort, kport);
   overlayUas.uas.child.kill('SIGTERM');
   kUas.uas.child.kill('SIGTERM');
-  kamailio.child.kill('SIGTERM');
+  await kamailio.stop();
 
   const o180 = stats(viaOverlay.ringing);
   const o200 = stats(viaOverlay.answered);

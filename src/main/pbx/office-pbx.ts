@@ -32,6 +32,7 @@ import {
 import type { PublisherEffect } from '../../core/pbx/registration-record.ts';
 import type { UserSettingsData } from '../../core/records/kinds.ts';
 import { officeConfigResourceName, userResourceName } from '../../core/records/resource-names.ts';
+import type { StoredValue } from '../../core/records/types.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { type PhoneEvent, SoftPhone, type SoftPhoneOptions } from '../phone/soft-phone.ts';
 import { randomToken, SipHost } from '../sip/endpoint.ts';
@@ -136,6 +137,8 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
       gateway: { nodeId: opts.overlay.nodeId, host: advertise, port: transports.port, transport: 'UDP' },
     });
     const phoneAddress = { host: advertise, port: phone.sipPort };
+    // Configured trunks are trusted (no digest) too; the dial plan arrives later from the overlay.
+    let isTrunk: (s: Address) => boolean = () => false;
     const proxy = new PbxProxy(
       {
         host: advertise,
@@ -145,13 +148,17 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
         // Our own softphone needs no digest: it is this peer's user.
         trusted: (s: Address) =>
           (s.port === phoneAddress.port && (s.host === advertise || s.host === bind)) ||
-          (opts.trusted?.(s) ?? false),
+          (opts.trusted?.(s) ?? false) ||
+          isTrunk(s),
       },
       randomToken,
       registrar,
     );
     host = new SipHost<ProxyEffect>(proxy, { sender: transports, log: log.child({ part: 'proxy' }) });
     const pbx = new OfficePbx(opts, phone, transports, host, proxy, advertise, log);
+    isTrunk = (s) => pbx.isTrunk(s);
+    // Read (and watch) the dial plan now: a trunk's first call must already be recognised.
+    await pbx.dialPlan();
     await pbx.publishOwnRegistration();
     return pbx;
   }
@@ -372,8 +379,14 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
     let state = this.routing.get(e.id);
     let stage: Stage;
     if (!state || !e.previous) {
-      await this.prefetchSettings(e.user, dialPlan);
-      state = { cursor: new PlanCursor(planCall(e.user, dialPlan, (x) => this.cachedSettings(x))) };
+      await this.prefetchSettings(
+        this.isTrunk(e.source) ? (dialPlan.inbound?.[e.user] ?? e.user) : e.user,
+        dialPlan,
+      );
+      const inbound = this.isTrunk(e.source);
+      state = {
+        cursor: new PlanCursor(planCall(e.user, dialPlan, (x) => this.cachedSettings(x), { inbound })),
+      };
       this.routing.set(e.id, state);
       // A lost 'final' (stop) must not pin the state forever.
       setTimeout(() => this.routing.delete(e.id), ROUTING_STATE_TTL_MS).unref();
@@ -423,16 +436,40 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
     return { ...result, targets };
   }
 
-  private async dialPlan(): Promise<DialPlanConfig> {
-    const values = await this.directory.values(
+  /** The parsed dial plan of the OFFICE-CONFIG values it came from (parse once per change). */
+  private parsedPlan: { from: StoredValue[] | undefined; config: DialPlanConfig } = {
+    from: undefined,
+    config: {},
+  };
+
+  private planOf(values: StoredValue[] | undefined): DialPlanConfig {
+    if (values === this.parsedPlan.from) return this.parsedPlan.config;
+    const live = (values ?? []).filter((v) => v.exists && Date.now() < v.storageTime + v.lifetime);
+    let config: DialPlanConfig = {};
+    if (live.length > 0) {
+      const parsed = parseDialPlan(live[live.length - 1].value);
+      if (parsed.errors.length > 0) this.log.warn('OFFICE-CONFIG entries ignored', { errors: parsed.errors });
+      config = parsed.config;
+    }
+    this.parsedPlan = { from: values, config };
+    return config;
+  }
+
+  /** Whether `source` is one of the office's SIP trunks (trusted; its calls are inbound: DIDs). */
+  isTrunk(source: Address): boolean {
+    const values = this.directory.cached(
       officeConfigResourceName(this.opts.identity.office),
       'OFFICE-CONFIG',
     );
-    const live = values.filter((v) => v.exists && Date.now() < v.storageTime + v.lifetime);
-    if (live.length === 0) return {};
-    const { config, errors } = parseDialPlan(live[live.length - 1].value);
-    if (errors.length > 0) this.log.warn('OFFICE-CONFIG entries ignored', { errors });
-    return config;
+    return (this.planOf(values).trunks ?? []).some(
+      (t) => t.host === source.host && (t.port ?? 5060) === source.port,
+    );
+  }
+
+  /** The office dial plan (OFFICE-CONFIG), cached and watched like registrations. */
+  async dialPlan(): Promise<DialPlanConfig> {
+    const name = officeConfigResourceName(this.opts.identity.office);
+    return this.planOf(await this.directory.values(name, 'OFFICE-CONFIG'));
   }
 
   private readonly settingsCache = new Map<string, UserSettingsData | undefined>();

@@ -61,6 +61,11 @@ export class OverlayDirectory {
     return entry.values;
   }
 
+  /** What the cache holds right now, without asking the overlay (undefined: not cached). */
+  cached(resourceName: string, kind: KindName): StoredValue[] | undefined {
+    return this.entries.get(`${kind} ${resourceName}`)?.values;
+  }
+
   /** Drops a cached resource (e.g. after writing it ourselves, so the next read sees the write). */
   forget(resourceName: string, kind: KindName): void {
     const key = `${kind} ${resourceName}`;
