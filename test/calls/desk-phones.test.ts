@@ -91,4 +91,39 @@ describe.skipIf(skip !== undefined)('desk phones on two gateway peers in two nam
     expect(await toneIn(heardByCaller, 700)).toBeGreaterThan(0.5);
     expect(await toneIn(heardByCallee, 700)).toBeLessThan(0.1);
   }, 120_000);
+  it('two PeerPBX users (no desk phone) on two hosts: 440 Hz and 1000 Hz cross, clean hang-up', async () => {
+    if (!lab) return;
+    const [h1, h2] = lab.lan({ hosts: 2 });
+    const office = newOffice();
+    const a = await startPbxPeer({
+      name: 'user-a',
+      extension: '101',
+      office,
+      host: h1.address,
+      prefix: ['ip', 'netns', 'exec', h1.ns],
+      tone: 440,
+    });
+    peers.push(a);
+    const b = await startPbxPeer({
+      name: 'user-b',
+      extension: '102',
+      office,
+      host: h2.address,
+      prefix: ['ip', 'netns', 'exec', h2.ns],
+      bootstrap: [overlayAddress(a, h1.address)],
+      autoAnswer: true,
+      tone: 1000,
+    });
+    peers.push(b);
+    await waitForContacts(a, '102', 1);
+    const call = String((await a.request({ op: 'dial', target: '102' })).call);
+    await nextPbxEvent(a, 'answered', (e) => e.call === call);
+    await new Promise((r) => setTimeout(r, 2000));
+    await a.request({ op: 'hangup', call });
+    const endA = await nextPbxEvent(a, 'ended', (e) => e.call === call);
+    const endB = await nextPbxEvent(b, 'ended');
+    expect(endB.reason).toBe('remote-bye');
+    expect(await toneIn(String(endB.recording), 440)).toBeGreaterThan(0.8);
+    expect(await toneIn(String(endA.recording), 1000)).toBeGreaterThan(0.8);
+  }, 60_000);
 });

@@ -141,4 +141,22 @@ describe('call features across peers', () => {
     expect((await nextPbxEvent(e, 'ended')).reason).toBe('cancelled');
     await hangUpAnswered(call, c);
   }, 30_000);
+  it('hunt group 601 (105 then 103, 1 s each): 105 rings alone, is cancelled, then 103 answers', async () => {
+    await a.request({
+      op: 'office-config',
+      value: {
+        ringGroups: [
+          { extension: '600', members: ['103', '105'], strategy: 'ring-all' },
+          { extension: '601', members: ['105', '103'], strategy: 'hunt', memberTimeoutMs: 1000 },
+        ],
+      },
+    });
+    await sleep(500);
+    const call = await dial('601');
+    await nextPbxEvent(e, 'incoming');
+    expect(pbxEvents(c, 'incoming')).toHaveLength(0);
+    expect((await nextPbxEvent(e, 'ended')).reason).toBe('cancelled');
+    await nextPbxEvent(c, 'incoming');
+    await hangUpAnswered(call, c);
+  }, 30_000);
 });
