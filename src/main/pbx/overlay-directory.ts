@@ -105,6 +105,8 @@ export class OverlayDirectory {
     } catch (e) {
       this.log.warn('overlay fetch failed', { resource: resourceName, kind, error: String(e) });
       if (this.entries.get(key) === entry) this.entries.delete(key);
+      // A watch registered already is dropped with the entry (one that registers later is too).
+      entry.cancel?.();
       return;
     }
     if (!(await watched) && this.entries.get(key) === entry) this.entries.delete(key);
