@@ -21,7 +21,7 @@ describe('PeerPBX user to PeerPBX user through the overlay', () => {
     await killAll();
   });
 
-  it('A dials B by extension: B auto-answers, tones cross both ways, hold/resume, clean hang-up, history, unregister on stop', async () => {
+  it('A dials B by extension: B auto-answers, tones cross both ways, hold/resume, clean hang-up, history, MESSAGE, unregister on stop', async () => {
     const office = newOffice();
     const a = await startPbxPeer({ name: 'a', extension: '101', office, tone: 1000 });
     peers.push(a);
@@ -68,6 +68,13 @@ describe('PeerPBX user to PeerPBX user through the overlay', () => {
     expect(histA).toMatchObject([{ direction: 'out', remote: '102', outcome: 'answered', localUser: '101' }]);
     expect(histB).toMatchObject([{ direction: 'in', outcome: 'answered', localUser: '102' }]);
     expect(histA[0].durationMs as number).toBeGreaterThan(2000);
+
+    // SIP MESSAGE: A's proxy sends it to B's peer, which hands it to its user.
+    expect((await a.request({ op: 'message', to: '102', text: 'lunch at 1?' })).status).toBe(200);
+    const msg = await nextPbxEvent(b, 'message');
+    expect(msg).toMatchObject({ text: 'lunch at 1?', contentType: 'text/plain' });
+    expect(String(msg.from)).toContain('101');
+    expect((await a.request({ op: 'message', to: '199', text: 'anyone?' })).status).toBe(480);
 
     // A clean stop removes B's registration from the overlay (A's watched cache follows).
     await b.request({ op: 'stop' });

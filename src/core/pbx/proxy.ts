@@ -59,7 +59,7 @@ export interface ProxyConfig extends LocalIdentity {
    * for it: otherwise anyone on the network could call out through the office's trunks.
    * Only applies when a registrar (the account store) is attached. Default: nobody.
    */
-  trusted?: (source: Address) => boolean;
+  trusted?: (source: Address, request?: SipRequest) => boolean;
 }
 
 /** Where one branch of a fork goes. `address` overrides resolving the URI (a desk phone's flow). */
@@ -331,7 +331,7 @@ export class PbxProxy {
     // routing plan, so ring the phone. Calls from our own phones are planned by the coordinator.
     const toLocalPhone = local.length > 0 && !fromPhone;
     let caller: string | undefined;
-    if (this.registrar && !inDialog && !toLocalPhone && !this.config.trusted?.(source)) {
+    if (this.registrar && !inDialog && !toLocalPhone && !this.config.trusted?.(source, req)) {
       const auth = this.registrar.authenticate(req, source, now, saltOf(this.random()));
       if (auth.response) {
         this.layer.sendResponse(txId, auth.response, now);

@@ -33,6 +33,10 @@ import type { PublisherEffect } from '../../core/pbx/registration-record.ts';
 import type { UserSettingsData } from '../../core/records/kinds.ts';
 import { officeConfigResourceName, userResourceName } from '../../core/records/resource-names.ts';
 import type { StoredValue } from '../../core/records/types.ts';
+import { bodyText, getHeader, type SipRequest, textBody } from '../../core/sip/message.ts';
+import { parseUri } from '../../core/sip/parse.ts';
+import { serializeNameAddr } from '../../core/sip/serialize.ts';
+import { uriToAddress } from '../../core/sip/ua/address.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { type PhoneEvent, SoftPhone, type SoftPhoneOptions } from '../phone/soft-phone.ts';
 import { randomToken, SipHost } from '../sip/endpoint.ts';
@@ -68,12 +72,16 @@ export type PbxEvent =
   | { type: 'registered'; extension: string; copies: number }
   | { type: 'desk-phone'; extension: string; registered: boolean }
   | { type: 'routed'; id: string; user: string; stage: Stage['type']; targets: number }
-  | { type: 'final'; id: string; status: number; method: string };
+  | { type: 'final'; id: string; status: number; method: string }
+  /** A SIP MESSAGE for this user (RFC 3428), already answered 200. */
+  | { type: 'message'; from: string; text: string; contentType: string };
 
 interface RoutingState {
   cursor: PlanCursor;
 }
 
+/** Tags a MESSAGE our softphone sends so its proxy context finds the waiting sendMessage(). */
+const MESSAGE_TOKEN_HEADER = 'X-PeerPBX-Message';
 const ROUTING_STATE_TTL_MS = 10 * 60_000;
 const STOP_STORE_BUDGET_MS = 3000;
 
@@ -146,7 +154,9 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
         transport: 'UDP',
         domains: [opts.identity.office],
         // Our own softphone needs no digest: it is this peer's user.
-        trusted: (s: Address) =>
+        // A MESSAGE to this peer's own user is delivered here, like a call to a local phone.
+        trusted: (s: Address, req?: SipRequest) =>
+          (req?.method === 'MESSAGE' && req.uri.user === opts.identity.extension) ||
           (s.port === phoneAddress.port && (s.host === advertise || s.host === bind)) ||
           (opts.trusted?.(s) ?? false) ||
           isTrunk(s),
@@ -179,6 +189,43 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
     this.callLog.set(id, { direction: 'out', remote: user, startedAt: Date.now(), answeredAt: null });
     return id;
   }
+
+  /**
+   * Sends a SIP MESSAGE (text/plain) to an extension through our proxy; resolves with the final
+   * status the proxy sent back (200 when a peer of the extension took it).
+   */
+  sendMessage(extension: string, text: string, timeoutMs = 10_000): Promise<number> {
+    const uri = parseUri(`sip:${extension}@${this.advertise}:${this.transports.port}`);
+    if (!uri) return Promise.reject(new Error(`bad extension ${extension}`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`MESSAGE to ${extension}: no answer`));
+      }, timeoutMs);
+      const token = randomToken();
+      const off = () => this.messageWaiters.delete(token);
+      this.messageWaiters.set(token, (status) => {
+        clearTimeout(timer);
+        off();
+        resolve(status);
+      });
+      this.phone.host.act((now) =>
+        this.phone.ua.sendRequest(
+          'MESSAGE',
+          uri,
+          now,
+          {
+            body: textBody(text),
+            contentType: 'text/plain',
+            headers: [{ name: MESSAGE_TOKEN_HEADER, value: token }],
+          },
+          { transport: 'UDP', host: this.advertise, port: this.transports.port },
+        ),
+      );
+    });
+  }
+
+  private readonly messageWaiters = new Map<string, (status: number) => void>();
 
   hold(callId: string, mode: 'sendonly' | 'inactive' = 'sendonly'): Promise<boolean> {
     return this.phone.hold(callId, mode);
@@ -288,6 +335,8 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
       expires: Date.now() + 365 * 86_400_000,
       nodeId: this.opts.overlay.nodeId,
       deskPhone: false,
+      // MESSAGE goes to the proxy (the softphone does not take requests other than calls).
+      gatewaySipAddress: this.sipUri,
     };
     this.publisher.set(extension, [contact], Date.now(), displayName);
     await this.drainPublisher();
@@ -356,10 +405,16 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
         this.publisher.remove(e.aor, Date.now());
         void this.drainPublisher();
         break;
-      case 'final':
+      case 'final': {
         this.routing.delete(e.id);
+        const token = this.messageContexts.get(e.id);
+        if (token !== undefined) {
+          this.messageContexts.delete(e.id);
+          this.messageWaiters.get(token)?.(e.status);
+        }
         this.emit('event', { type: 'final', id: e.id, status: e.status, method: e.method });
         break;
+      }
       case 'warning':
         this.log.warn(e.message, e.context);
         break;
@@ -375,6 +430,7 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
 
   /** One need-lookup: the first stage of a new call, or the next one after a failed stage. */
   private async route(e: Extract<ProxyEvent, { type: 'need-lookup' }>): Promise<void> {
+    if (e.request.method === 'MESSAGE') return this.routeMessage(e);
     const dialPlan = await this.dialPlan();
     let state = this.routing.get(e.id);
     let stage: Stage;
@@ -419,6 +475,41 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
       result = { type: 'reject', status: 480, reason: 'Temporarily Unavailable' };
     }
     this.emit('event', { type: 'routed', id: e.id, user: e.user, stage: stage.type, targets });
+    this.answerLookup(e.id, result);
+  }
+
+  /** Proxy context of each MESSAGE this user sent -> its sendMessage token (for the final status). */
+  private readonly messageContexts = new Map<string, string>();
+
+  /**
+   * MESSAGE: for this user, taken here (the app shows it); otherwise to every contact of the
+   * extension, PeerPBX users through their peer's proxy (gatewaySipAddress), desk phones directly.
+   */
+  private async routeMessage(e: Extract<ProxyEvent, { type: 'need-lookup' }>): Promise<void> {
+    const own = this.opts.identity.extension;
+    const fromOwnPhone = e.source.port === this.phone.sipPort;
+    const token = fromOwnPhone ? getHeader(e.request, MESSAGE_TOKEN_HEADER) : null;
+    if (token) this.messageContexts.set(e.id, token);
+    if (e.user === own && !fromOwnPhone) {
+      this.emit('event', {
+        type: 'message',
+        from: serializeNameAddr(e.request.from),
+        text: bodyText(e.request),
+        contentType: getHeader(e.request, 'Content-Type') ?? 'text/plain',
+      });
+      this.answerLookup(e.id, { type: 'reject', status: 200, reason: 'OK' });
+      return;
+    }
+    const targets: ProxyTarget[] = [];
+    for (const c of await this.lookup(e.user)) {
+      const via = !c.deskPhone && c.gatewaySipAddress ? parseUri(c.gatewaySipAddress) : null;
+      const uri = via ? { ...via, user: e.user } : parseUri(c.uri);
+      if (uri) targets.push({ uri, address: uriToAddress(uri, c.transport ?? 'UDP') });
+    }
+    const result: LookupResult =
+      targets.length > 0
+        ? this.localBranches({ type: 'fork', targets, timeoutMs: 10_000 })
+        : { type: 'reject', status: 480, reason: 'Temporarily Unavailable' };
     this.answerLookup(e.id, result);
   }
 
