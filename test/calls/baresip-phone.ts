@@ -11,10 +11,10 @@ export interface DeskPhoneSpec {
   password: string;
   /** The gateway peer's SIP address, host:port. */
   registrar: string;
-  /** Address and SIP port this phone listens on. */
+  /** Address and SIP port this phone listens on (default port 5160: one phone per namespace). */
   host: string;
-  sipPort: number;
-  rtpPorts: [number, number];
+  sipPort?: number;
+  rtpPorts?: [number, number];
   toneHz: number;
   /** Dial this extension right after start. */
   dial?: string;
@@ -34,7 +34,7 @@ export function startDeskPhone(s: DeskPhoneSpec): DeskPhone {
   mkdirSync(recDir);
   const config = [
     'poll_method epoll',
-    `sip_listen ${s.host}:${s.sipPort}`,
+    `sip_listen ${s.host}:${s.sipPort ?? 5160}`,
     'audio_player aubridge,x',
     'audio_alert aubridge,x',
     `audio_source ausine,${s.toneHz}`,
@@ -49,7 +49,7 @@ export function startDeskPhone(s: DeskPhoneSpec): DeskPhone {
     'module_app account.so',
     'module_app menu.so',
     `snd_path ${recDir}`,
-    `rtp_ports ${s.rtpPorts[0]}-${s.rtpPorts[1]}`,
+    `rtp_ports ${(s.rtpPorts ?? [21000, 21010]).join('-')}`,
   ];
   writeFileSync(join(dir, 'config'), `${config.join('\n')}\n`);
   const account = `<sip:${s.extension}@${s.registrar}>;auth_pass=${s.password};regint=300;answermode=auto;audio_codecs=PCMU`;

@@ -31,7 +31,6 @@ describe.skipIf(skip !== undefined)('desk phones on two gateway peers in two nam
     if (!lab) return;
     const [h1, h2] = lab.lan({ hosts: 2 });
     const office = newOffice();
-    const sip = 5060;
     const a = await startPbxPeer({
       name: 'gw-a',
       extension: '101',
@@ -56,8 +55,6 @@ describe.skipIf(skip !== undefined)('desk phones on two gateway peers in two nam
       password: 'secret202',
       registrar: `${h2.address}:${String(b.ready.sipPort)}`,
       host: h2.address,
-      sipPort: sip + 100,
-      rtpPorts: [21000, 21010],
       toneHz: 700,
       lifetimeSec: 40,
       netns: h2.ns,
@@ -71,8 +68,6 @@ describe.skipIf(skip !== undefined)('desk phones on two gateway peers in two nam
       password: 'secret201',
       registrar: `${h1.address}:${String(a.ready.sipPort)}`,
       host: h1.address,
-      sipPort: sip + 100,
-      rtpPorts: [21000, 21010],
       toneHz: 440,
       dial: '202',
       lifetimeSec: 9,

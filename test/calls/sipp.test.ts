@@ -14,8 +14,7 @@ import {
   startPbxPeer,
   waitForContacts,
 } from './harness.ts';
-
-const SCENARIOS = join(import.meta.dirname, 'scenarios');
+import { callSippUas, SCENARIOS, sippRegister } from './sipp-calls.ts';
 
 describe.skipIf(!haveSipp())('sipp against gateway peers', () => {
   const office = newOffice();
@@ -46,29 +45,14 @@ describe.skipIf(!haveSipp())('sipp against gateway peers', () => {
     await killAll();
   });
 
-  const register = async (peer: PbxPeer, ext: string, password: string, localPort: number) => {
-    const reg = startSipp({
-      scenario: { file: join(SCENARIOS, 'register-auth.xml') },
-      remote: `127.0.0.1:${String(peer.ready.sipPort)}`,
-      localPort,
-      calls: 1,
-      extra: ['-s', ext, '-au', ext, '-ap', password],
-    });
-    const r = await reg.finish();
-    expect(r.stats?.successful, sippErrors(reg.dir)).toBe(1);
-  };
+  const register = (peer: PbxPeer, ext: string, password: string, localPort: number) =>
+    sippRegister(Number(peer.ready.sipPort), ext, localPort, password);
 
   it('sipp registers 301 (digest) on B, and receives a call from PeerPBX user 101', async () => {
     await register(b, '301', 'pw301', uasPort);
     await waitForContacts(a, '301', 1);
-    const uas = startSipp({ scenario: { file: join(SCENARIOS, 'uas.xml') }, localPort: uasPort, calls: 1 });
-    await new Promise((r) => setTimeout(r, 300));
-    const call = String((await a.request({ op: 'dial', target: '301' })).call);
-    await nextPbxEvent(a, 'answered', (e) => e.call === call);
-    await a.request({ op: 'hangup', call });
-    const r = await uas.finish();
-    expect(r.stats?.successful, sippErrors(uas.dir)).toBe(1);
-    expect(r.stats?.failed).toBe(0);
+    const stats = await callSippUas(a, '301', uasPort);
+    expect(stats?.failed).toBe(0);
   }, 40_000);
 
   it('a wrong password is refused', async () => {

@@ -8,8 +8,7 @@ import { killAll } from '../helpers/processes.ts';
 import { haveSipp, sippErrors, startSipp } from '../helpers/sipp.ts';
 import { newOffice, nextPbxEvent, overlayAddress, type PbxPeer, startPbxPeer } from './harness.ts';
 import { haveKamailio, type KamailioProcess, startKamailio } from './kamailio.ts';
-
-const SCENARIOS = join(import.meta.dirname, 'scenarios');
+import { callSippUas, SCENARIOS, sippRegister } from './sipp-calls.ts';
 
 describe.skipIf(!haveSipp() || !haveKamailio())('Kamailio as the office trunk', () => {
   const office = newOffice();
@@ -47,21 +46,8 @@ describe.skipIf(!haveSipp() || !haveKamailio())('Kamailio as the office trunk', 
 
   it('dialling 9555 goes out through the trunk to the UA registered there as 555', async () => {
     const port = await freePort();
-    const reg = startSipp({
-      scenario: { file: join(SCENARIOS, 'register.xml') },
-      remote: `127.0.0.1:${kport}`,
-      localPort: port,
-      calls: 1,
-      extra: ['-s', '555'],
-    });
-    expect((await reg.finish()).stats?.successful, sippErrors(reg.dir)).toBe(1);
-    const uas = startSipp({ scenario: { file: join(SCENARIOS, 'uas.xml') }, localPort: port, calls: 1 });
-    await new Promise((r) => setTimeout(r, 300));
-    const call = String((await a.request({ op: 'dial', target: '9555' })).call);
-    await nextPbxEvent(a, 'answered', (e) => e.call === call);
-    await a.request({ op: 'hangup', call });
-    const r = await uas.finish();
-    expect(r.stats?.successful, sippErrors(uas.dir)).toBe(1);
+    await sippRegister(kport, '555', port);
+    await callSippUas(a, '9555', port);
   }, 40_000);
 
   it('a call from behind Kamailio to DID 5550100 rings extension 102', async () => {
