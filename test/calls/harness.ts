@@ -24,6 +24,7 @@ export interface PbxPeerSpec {
   answerDelayMs?: number;
   tone?: number;
   play?: string;
+  registrationLifetimeMs?: number;
   /** host:port sources whose calls need no digest (a trunk, a benchmark client). */
   trust?: string[];
   /** Wrap the command (e.g. `ip netns exec h1`). */
@@ -77,6 +78,7 @@ export async function startPbxPeer(s: PbxPeerSpec): Promise<PbxPeer> {
     ...(s.bootstrap ?? []).flatMap((b) => ['--bootstrap', b]),
     ...(s.deskPhones ?? []).flatMap((d) => ['--desk-phone', `${d.extension}:${d.password}`]),
     ...(s.autoAnswer ? ['--auto-answer', '--answer-delay', String(s.answerDelayMs ?? 0)] : []),
+    ...(s.registrationLifetimeMs ? ['--registration-lifetime', String(s.registrationLifetimeMs)] : []),
     ...(s.trust ?? []).flatMap((t) => ['--trust', t]),
     ...(s.tone ? ['--tone', String(s.tone)] : []),
     ...(s.play ? ['--play', s.play] : []),

@@ -78,6 +78,8 @@ export type PbxEvent =
 
 interface RoutingState {
   cursor: PlanCursor;
+  /** Drops the state should the proxy's 'final' never come (stop). */
+  expiry: NodeJS.Timeout;
 }
 
 /** Tags a MESSAGE our softphone sends so its proxy context finds the waiting sendMessage(). */
@@ -275,6 +277,8 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
     this.publisher.removeAll(Date.now());
     this.drainPublisher();
     for (const t of this.publisherTimers.values()) clearTimeout(t);
+    for (const r of this.routing.values()) clearTimeout(r.expiry);
+    this.routing.clear();
     this.publisherTimers.clear();
     await Promise.race([
       Promise.allSettled([...this.pendingStores]),
@@ -406,6 +410,7 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
         void this.drainPublisher();
         break;
       case 'final': {
+        clearTimeout(this.routing.get(e.id)?.expiry);
         this.routing.delete(e.id);
         const token = this.messageContexts.get(e.id);
         if (token !== undefined) {
@@ -440,12 +445,13 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
         dialPlan,
       );
       const inbound = this.isTrunk(e.source);
+      const expiry = setTimeout(() => this.routing.delete(e.id), ROUTING_STATE_TTL_MS);
+      expiry.unref();
       state = {
         cursor: new PlanCursor(planCall(e.user, dialPlan, (x) => this.cachedSettings(x), { inbound })),
+        expiry,
       };
       this.routing.set(e.id, state);
-      // A lost 'final' (stop) must not pin the state forever.
-      setTimeout(() => this.routing.delete(e.id), ROUTING_STATE_TTL_MS).unref();
       stage = state.cursor.first();
     } else stage = state.cursor.next(e.previous.status);
     // Forwarding: plan the target again, one level deeper (planCall bounds the depth).
