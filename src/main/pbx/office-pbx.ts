@@ -40,8 +40,8 @@ import { uriToAddress } from '../../core/sip/ua/address.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { type PhoneEvent, SoftPhone, type SoftPhoneOptions } from '../phone/soft-phone.ts';
 import { randomToken, SipHost } from '../sip/endpoint.ts';
-import type { CallOutcome, CallRecord } from '../store/call-history.ts';
 import { SipTransports } from '../transport/sip-transports.ts';
+import { type CallHistorySink, CallLog } from './call-log.ts';
 import { OverlayDirectory, type PbxOverlay } from './overlay-directory.ts';
 
 export type { PbxOverlay } from './overlay-directory.ts';
@@ -61,7 +61,7 @@ export interface OfficePbxOptions {
    */
   trusted?: (source: Address) => boolean;
   /** Call history (the peer database's calls table); every call of this user is added when it ends. */
-  history?: { add(call: Omit<CallRecord, 'id'>): number };
+  history?: CallHistorySink;
   /** Registration record lifetime (default REGISTRATION_LIFETIME_MS); refreshed at half of it. */
   registrationLifetimeMs?: number;
   log?: Logger;
@@ -95,6 +95,7 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
   private readonly routing = new Map<string, RoutingState>();
   private readonly pendingStores = new Set<Promise<unknown>>();
   private stopped = false;
+  private readonly callLog: CallLog | null;
 
   private constructor(
     private readonly opts: OfficePbxOptions,
@@ -112,8 +113,10 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
       { office: opts.identity.office, nodeId: opts.overlay.nodeId, lifetime: opts.registrationLifetimeMs },
       (w) => opts.overlay.sign(w.resourceName, w.kind, w.value, w.lifetime, { key: w.key, exists: w.exists }),
     );
+    const history = opts.history ? new CallLog(opts.history, opts.identity.extension, log) : null;
+    this.callLog = history;
     phone.on((e) => {
-      this.recordHistory(e);
+      history?.onPhoneEvent(e);
       this.emit('event', e);
     });
     host.onEvent((e) => this.onProxyEvent(e as Exclude<ProxyEffect, { type: 'transmit' }>));
@@ -188,7 +191,7 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
   async dial(target: string): Promise<string> {
     const user = target.replace(/^sips?:/i, '').split('@')[0];
     const id = await this.phone.call(`sip:${user}@${this.advertise}:${this.transports.port}`);
-    this.callLog.set(id, { direction: 'out', remote: user, startedAt: Date.now(), answeredAt: null });
+    this.callLog?.outgoing(id, user);
     return id;
   }
 
@@ -288,44 +291,6 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
     this.host.close();
     await this.transports.close();
     await this.phone.close();
-  }
-
-  // --- call history ---------------------------------------------------------------------------
-
-  private readonly callLog = new Map<
-    string,
-    { direction: 'in' | 'out'; remote: string; startedAt: number; answeredAt: number | null }
-  >();
-
-  private recordHistory(e: PhoneEvent): void {
-    if (e.type === 'incoming') {
-      this.callLog.set(e.call, { direction: 'in', remote: e.from, startedAt: Date.now(), answeredAt: null });
-      return;
-    }
-    const c = this.callLog.get(e.call);
-    if (!c) return;
-    if (e.type === 'answered') c.answeredAt ??= Date.now();
-    if (e.type !== 'ended') return;
-    this.callLog.delete(e.call);
-    const talked = e.reason === 'local-bye' || e.reason === 'remote-bye';
-    let outcome: CallOutcome = 'failed';
-    if (talked) outcome = 'answered';
-    else if (e.reason === 'cancelled') outcome = c.direction === 'in' ? 'missed' : 'failed';
-    else if (e.reason === 'declined') outcome = 'rejected';
-    else if (e.reason === 'rejected') outcome = [486, 600, 603].includes(e.status ?? 0) ? 'busy' : 'failed';
-    const answeredAt = talked ? (c.answeredAt ?? c.startedAt) : null;
-    try {
-      this.opts.history?.add({
-        startedAt: c.startedAt,
-        direction: c.direction,
-        localUser: this.opts.identity.extension,
-        remote: c.remote,
-        durationMs: answeredAt === null ? 0 : Date.now() - answeredAt,
-        outcome,
-      });
-    } catch (err) {
-      this.log.error('call history write failed', { call: e.call, error: String(err) });
-    }
   }
 
   // --- registration ----------------------------------------------------------------------------
