@@ -11,6 +11,7 @@ import {
   nextPbxEvent,
   overlayAddress,
   type PbxPeer,
+  type PbxPeerSpec,
   startPbxPeer,
   toneIn,
   waitForContacts,
@@ -27,29 +28,32 @@ describe.skipIf(skip !== undefined)('desk phones on two gateway peers in two nam
     await lab?.destroy();
   });
 
-  it('baresip 201 (via A) calls baresip 202 (via B): connects, 440 Hz and 700 Hz cross, clean BYE', async () => {
-    if (!lab) return;
+  /** Peers 101 and 102 on two hosts of a fresh LAN (102 joins through 101), with extra options. */
+  async function twoHosts(extraA: Partial<PbxPeerSpec>, extraB: Partial<PbxPeerSpec>) {
+    if (!lab) throw new Error('no lab');
     const [h1, h2] = lab.lan({ hosts: 2 });
     const office = newOffice();
-    const a = await startPbxPeer({
-      name: 'gw-a',
-      extension: '101',
-      office,
-      host: h1.address,
-      prefix: ['ip', 'netns', 'exec', h1.ns],
-      deskPhones: [{ extension: '201', password: 'secret201' }],
-    });
+    const on = (h: typeof h1) => ({ host: h.address, prefix: ['ip', 'netns', 'exec', h.ns] });
+    const a = await startPbxPeer({ name: 'a', extension: '101', office, ...on(h1), ...extraA });
     peers.push(a);
     const b = await startPbxPeer({
-      name: 'gw-b',
+      name: 'b',
       extension: '102',
       office,
-      host: h2.address,
-      prefix: ['ip', 'netns', 'exec', h2.ns],
+      ...on(h2),
       bootstrap: [overlayAddress(a, h1.address)],
-      deskPhones: [{ extension: '202', password: 'secret202' }],
+      ...extraB,
     });
     peers.push(b);
+    return { h1, h2, a, b };
+  }
+
+  it('baresip 201 (via A) calls baresip 202 (via B): connects, 440 Hz and 700 Hz cross, clean BYE', async () => {
+    if (!lab) return;
+    const { h1, h2, a, b } = await twoHosts(
+      { deskPhones: [{ extension: '201', password: 'secret201' }] },
+      { deskPhones: [{ extension: '202', password: 'secret202' }] },
+    );
     const callee = startDeskPhone({
       extension: '202',
       password: 'secret202',
@@ -88,28 +92,7 @@ describe.skipIf(skip !== undefined)('desk phones on two gateway peers in two nam
   }, 120_000);
   it('two PeerPBX users (no desk phone) on two hosts: 440 Hz and 1000 Hz cross, clean hang-up', async () => {
     if (!lab) return;
-    const [h1, h2] = lab.lan({ hosts: 2 });
-    const office = newOffice();
-    const a = await startPbxPeer({
-      name: 'user-a',
-      extension: '101',
-      office,
-      host: h1.address,
-      prefix: ['ip', 'netns', 'exec', h1.ns],
-      tone: 440,
-    });
-    peers.push(a);
-    const b = await startPbxPeer({
-      name: 'user-b',
-      extension: '102',
-      office,
-      host: h2.address,
-      prefix: ['ip', 'netns', 'exec', h2.ns],
-      bootstrap: [overlayAddress(a, h1.address)],
-      autoAnswer: true,
-      tone: 1000,
-    });
-    peers.push(b);
+    const { a, b } = await twoHosts({ tone: 440 }, { autoAnswer: true, tone: 1000 });
     await waitForContacts(a, '102', 1);
     const call = String((await a.request({ op: 'dial', target: '102' })).call);
     await nextPbxEvent(a, 'answered', (e) => e.call === call);
