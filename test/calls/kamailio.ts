@@ -11,7 +11,17 @@ export function haveKamailio(): boolean {
   return spawnSync('kamailio', ['-v'], { stdio: 'ignore' }).status === 0;
 }
 
-export function kamailioConfig(port: number, fallback?: string): string {
+/** Calls from `from` (host:port, the office gateway) must authenticate with this password. */
+export interface TrunkAuth {
+  from: string;
+  password: string;
+}
+
+export function kamailioConfig(port: number, fallback?: string, auth?: TrunkAuth): string {
+  const [authHost, authPort] = auth ? auth.from.split(':') : ['', ''];
+  const challenge = auth
+    ? `if ($si == "${authHost}" && $sp == ${authPort} && !pv_proxy_authenticate("trunk", "${auth.password}", "0")) { proxy_challenge("trunk", "0"); exit; }`
+    : '';
   const notFound = fallback
     ? `rewritehostport("${fallback}"); record_route(); t_relay(); exit;`
     : `sl_send_reply("404", "Not Found"); exit;`;
@@ -30,6 +40,7 @@ loadmodule "usrloc.so"
 loadmodule "registrar.so"
 loadmodule "siputils.so"
 loadmodule "textops.so"
+loadmodule "auth.so"
 modparam("usrloc", "db_mode", 0)
 request_route {
   if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
@@ -40,6 +51,7 @@ request_route {
   }
   if (is_method("CANCEL")) { if (t_check_trans()) { t_relay(); } exit; }
   if (is_method("REGISTER")) { save("location"); exit; }
+  ${challenge}
   if (!lookup("location")) { ${notFound} }
   record_route();
   t_relay();
@@ -64,10 +76,14 @@ process.once('exit', () => {
 });
 
 /** Starts Kamailio on 127.0.0.1:port in its own process group; resolves once it had a second to bind. */
-export async function startKamailio(port: number, fallback?: string): Promise<KamailioProcess> {
+export async function startKamailio(
+  port: number,
+  fallback?: string,
+  auth?: TrunkAuth,
+): Promise<KamailioProcess> {
   const dir = tempDir('kamailio-');
   const cfg = join(dir, 'kamailio.cfg');
-  writeFileSync(cfg, kamailioConfig(port, fallback));
+  writeFileSync(cfg, kamailioConfig(port, fallback, auth));
   const check = spawnSync('kamailio', ['-c', '-f', cfg], { encoding: 'utf8' });
   if (check.status !== 0) throw new Error(`kamailio.cfg refused: ${check.stderr.slice(-2000)}`);
   const log = openSync(join(dir, 'kamailio.log'), 'a');

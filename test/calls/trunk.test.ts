@@ -27,11 +27,24 @@ describe.skipIf(!haveSipp() || !haveKamailio())('Kamailio as the office trunk', 
       autoAnswer: true,
     });
     kport = await freePort();
-    kamailio = await startKamailio(kport, `127.0.0.1:${String(a.ready.sipPort)}`);
+    const gateway = `127.0.0.1:${String(a.ready.sipPort)}`;
+    // The trunk challenges the office gateway's calls (outbound digest credentials).
+    kamailio = await startKamailio(kport, gateway, { from: gateway, password: 'trunkpw' });
     await a.request({
       op: 'office-config',
       value: {
-        trunks: [{ name: 'kamailio', prefix: '9', strip: 1, host: '127.0.0.1', port: kport }],
+        trunks: [
+          {
+            name: 'kamailio',
+            prefix: '9',
+            strip: 1,
+            host: '127.0.0.1',
+            port: kport,
+            username: 'office',
+            password: 'trunkpw',
+          },
+          { name: 'no-credentials', prefix: '8', strip: 1, host: '127.0.0.1', port: kport },
+        ],
         inbound: { '5550100': '102' },
       },
     });
@@ -44,10 +57,16 @@ describe.skipIf(!haveSipp() || !haveKamailio())('Kamailio as the office trunk', 
     await killAll();
   });
 
-  it('dialling 9555 goes out through the trunk to the UA registered there as 555', async () => {
+  it('dialling 9555 goes out through the trunk (answering its 407) to the UA registered there as 555', async () => {
     const port = await freePort();
     await sippRegister(kport, '555', port);
     await callSippUas(a, '9555', port);
+  }, 40_000);
+
+  it('without trunk credentials the call is refused by the trunk (407)', async () => {
+    const call = String((await a.request({ op: 'dial', target: '8555' })).call);
+    const ended = await nextPbxEvent(a, 'ended', (e) => e.call === call);
+    expect(ended).toMatchObject({ reason: 'rejected', status: 407 });
   }, 40_000);
 
   it('a call from behind Kamailio to DID 5550100 rings extension 102', async () => {
