@@ -159,4 +159,19 @@ describe('call features across peers', () => {
     await nextPbxEvent(c, 'incoming');
     await hangUpAnswered(call, c);
   }, 30_000);
+  it('blind transfer: A calls 103, transfers it to 105; 103 calls 105 through its own peer', async () => {
+    const call = await dial('103');
+    await nextPbxEvent(a, 'answered', (x) => x.call === call);
+    expect((await a.request({ op: 'transfer', call, target: '105' })).status).toBe(202);
+    expect((await nextPbxEvent(a, 'ended', (x) => x.call === call)).reason).toBe('local-bye');
+    const moved = await nextPbxEvent(c, 'transferred');
+    expect(moved.target).toBe('105');
+    expect((await nextPbxEvent(c, 'ended', (x) => x.call === moved.from)).reason).toBe('remote-bye');
+    const ringing = await nextPbxEvent(e, 'incoming');
+    expect(String(ringing.from)).toContain('103');
+    await e.request({ op: 'answer', call: ringing.call });
+    await nextPbxEvent(c, 'answered', (x) => x.call === moved.call);
+    await c.request({ op: 'hangup', call: moved.call });
+    expect((await nextPbxEvent(e, 'ended')).reason).toBe('remote-bye');
+  }, 30_000);
 });

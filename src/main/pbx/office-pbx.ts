@@ -33,12 +33,17 @@ import type { PublisherEffect } from '../../core/pbx/registration-record.ts';
 import type { UserSettingsData } from '../../core/records/kinds.ts';
 import { officeConfigResourceName, userResourceName } from '../../core/records/resource-names.ts';
 import type { StoredValue } from '../../core/records/types.ts';
-import { bodyText, getHeader, type SipRequest, textBody } from '../../core/sip/message.ts';
-import { parseUri } from '../../core/sip/parse.ts';
+import { bodyText, getHeader, type Header, type SipRequest, textBody } from '../../core/sip/message.ts';
+import { parseNameAddr, parseUri } from '../../core/sip/parse.ts';
 import { serializeNameAddr } from '../../core/sip/serialize.ts';
 import { uriToAddress } from '../../core/sip/ua/address.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { type PhoneEvent, SoftPhone, type SoftPhoneOptions } from '../phone/soft-phone.ts';
+import {
+  type PhoneEvent,
+  type PhoneRequestEvent,
+  SoftPhone,
+  type SoftPhoneOptions,
+} from '../phone/soft-phone.ts';
 import { randomToken, SipHost } from '../sip/endpoint.ts';
 import { SipTransports } from '../transport/sip-transports.ts';
 import { type CallHistorySink, CallLog } from './call-log.ts';
@@ -73,6 +78,8 @@ export type PbxEvent =
   | { type: 'desk-phone'; extension: string; registered: boolean }
   | { type: 'routed'; id: string; user: string; stage: Stage['type']; targets: number }
   | { type: 'final'; id: string; status: number; method: string }
+  /** Blind transfer (REFER): the other party asked us to call `target`; `call` is our new call. */
+  | { type: 'transferred'; from: string; target: string; call: string }
   /** A SIP MESSAGE for this user (RFC 3428), already answered 200. */
   | { type: 'message'; from: string; text: string; contentType: string };
 
@@ -119,6 +126,7 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
       history?.onPhoneEvent(e);
       this.emit('event', e);
     });
+    phone.onRequest((e) => this.onPhoneRequest(e));
     host.onEvent((e) => this.onProxyEvent(e as Exclude<ProxyEffect, { type: 'transmit' }>));
   }
 
@@ -231,6 +239,87 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
   }
 
   private readonly messageWaiters = new Map<string, (status: number) => void>();
+
+  /** Answers to requests our softphone sent outside calls' INVITEs (REFER), by request id. */
+  private readonly requestWaiters = new Map<string, (status: number) => void>();
+
+  /**
+   * Blind transfer (RFC 3515): asks the other party of `callId` to call `target` (an extension,
+   * routed by its own peer), and hangs up once it accepted (202). Resolves with the REFER's status.
+   */
+  transfer(callId: string, target: string, timeoutMs = 10_000): Promise<number> {
+    const user = target.replace(/^sips?:/i, '').split('@')[0];
+    const referTo = `<sip:${user}@${this.advertise}:${this.transports.port}>`;
+    const requestId = this.phone.host.act((now) =>
+      this.phone.ua.sendInDialog(callId, 'REFER', now, {
+        headers: [
+          { name: 'Refer-To', value: referTo },
+          { name: 'Referred-By', value: `<sip:${this.opts.identity.extension}@${this.advertise}>` },
+        ],
+      }),
+    );
+    if (requestId === null) return Promise.reject(new Error(`no call ${callId} to transfer`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.requestWaiters.delete(requestId);
+        reject(new Error(`REFER of ${callId}: no answer`));
+      }, timeoutMs);
+      this.requestWaiters.set(requestId, (status) => {
+        clearTimeout(timer);
+        this.requestWaiters.delete(requestId);
+        if (status >= 200 && status < 300) this.hangup(callId);
+        resolve(status);
+      });
+    });
+  }
+
+  private onPhoneRequest(e: PhoneRequestEvent): void {
+    if (e.type !== 'request') {
+      this.requestWaiters.get(e.requestId)?.(e.type === 'response' ? e.response.status : 408);
+      return;
+    }
+    const respond = (status: number, headers?: Header[], body?: string) =>
+      this.phone.host.act((now) =>
+        this.phone.ua.respond(e.requestId, status, now, {
+          headers,
+          ...(body === undefined ? {} : { body: textBody(body), contentType: 'message/sipfrag' }),
+        }),
+      );
+    const method = e.request.method;
+    if (method === 'NOTIFY') {
+      respond(200); // progress of a transfer we asked for
+      return;
+    }
+    if (method !== 'REFER' || e.call === null) {
+      respond(501);
+      return;
+    }
+    const referTo = parseNameAddr(getHeader(e.request, 'Refer-To') ?? '');
+    const target = referTo?.uri.user;
+    if (!target) {
+      respond(400);
+      return;
+    }
+    respond(202);
+    const from = e.call;
+    void this.dial(target).then(
+      (call) => {
+        this.emit('event', { type: 'transferred', from, target, call });
+        // RFC 3515 2.4.4: the implicit subscription ends with our first NOTIFY (blind transfer).
+        this.phone.host.act((now) =>
+          this.phone.ua.sendInDialog(from, 'NOTIFY', now, {
+            headers: [
+              { name: 'Event', value: 'refer' },
+              { name: 'Subscription-State', value: 'terminated;reason=noresource' },
+            ],
+            body: textBody('SIP/2.0 100 Trying'),
+            contentType: 'message/sipfrag',
+          }),
+        );
+      },
+      (err: unknown) => this.log.warn('transfer call failed', { target, error: String(err) }),
+    );
+  }
 
   hold(callId: string, mode: 'sendonly' | 'inactive' = 'sendonly'): Promise<boolean> {
     return this.phone.hold(callId, mode);

@@ -81,6 +81,9 @@ export type PhoneEvent =
 
 export type PhoneEventListener = (event: PhoneEvent) => void;
 
+/** UA events about requests other than calls (see SoftPhone.onRequest). */
+export type PhoneRequestEvent = Extract<UaEffect, { type: 'request' | 'response' | 'request-failed' }>;
+
 type UaAppEvent = Exclude<UaEffect, { type: 'transmit' | 'set-timer' | 'cancel-timer' }>;
 
 interface PhoneCall {
@@ -172,6 +175,16 @@ export class SoftPhone {
   /** Our SIP URI, e.g. sip:peerpbx@127.0.0.1:5060. */
   get uri(): string {
     return `sip:${this.opts.user ?? 'peerpbx'}@${this.address}:${this.sipPort}`;
+  }
+
+  private requestHandler: ((e: PhoneRequestEvent) => void) | null = null;
+
+  /**
+   * Takes the UA's non-call traffic: incoming requests (answer them with ua.respond) and the
+   * answers to requests sent with ua.sendRequest/sendInDialog. Without a handler they are ignored.
+   */
+  onRequest(handler: ((e: PhoneRequestEvent) => void) | null): void {
+    this.requestHandler = handler;
   }
 
   on(listener: PhoneEventListener): () => void {
@@ -298,6 +311,12 @@ export class SoftPhone {
         else this.endedEarly.add(e.call);
         return;
       }
+      case 'request':
+      case 'response':
+      case 'request-failed':
+        // Requests other than calls (REFER, NOTIFY, MESSAGE...) and their answers: the owner's.
+        this.requestHandler?.(e);
+        return;
       default:
         return;
     }
