@@ -44,10 +44,17 @@ function notYet(why: string): () => never {
 }
 
 const USAGE = `
+Environment: PEERPBX_PASSPHRASE (admin passphrase: office create, and \`run\` on the admin PC to
+enroll PCs), PEERPBX_DISCOVERY=off|mdns|broadcast (default both). The admin peer takes enrollment
+requests on its overlay port + 1.
+
 Commands in full:
   peerpbx office create --data DIR --name NAME --extension EXT [--display-name N] [--passphrase P]
   peerpbx office invite --data DIR --extension EXT          prints a one-time join code
+  peerpbx office requests --data DIR [--json]                join requests awaiting approval (admin)
+  peerpbx office approve|deny --data DIR --request ID
   peerpbx join   --data DIR --extension EXT --code CODE [--peer HOST:PORT] [--display-name N]
+                 (without --code: waits until the admin approves)
   peerpbx run    --data DIR [--bind ADDR] [--sip-port N] [--overlay-port N] [--http-port N] [--peer HOST:PORT]...
   peerpbx phone add --data DIR --extension EXT --password PW
   peerpbx status --data DIR [--json]
