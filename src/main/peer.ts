@@ -72,8 +72,12 @@ export class Peer {
           discovery: config.discovery,
           log: log.child({ component: 'office' }),
         });
-      } else if (config.peers.length > 0 || config.overlayPort)
-        log.warn('data folder not enrolled in an office: SIP only, no overlay', { dataDir: config.dataDir });
+      } else if (config.peers.length > 0)
+        log.warn('data folder not enrolled in an office: --peer ignored (SIP only, no overlay)', {
+          dataDir: config.dataDir,
+        });
+      else
+        log.info('data folder not enrolled in an office: SIP only, no overlay', { dataDir: config.dataDir });
       const o = office;
       control = new ControlServer(
         config.dataDir,
