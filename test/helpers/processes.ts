@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const PEERPBX = join(ROOT, 'bin/peerpbx.js');
+export const PEERPBX = join(ROOT, 'src/main/bin/peerpbx.js');
 
 const live = new Set<ChildProcess>();
 

@@ -3,7 +3,7 @@
 // By default setTimeout is rounded to its 1 ms grain and a tick may run up to 1 ms early. With
 // spinMs > 0, setTimeout wakes that much early and a setImmediate spin lands on the due time:
 // sub-0.2 ms under real-time scheduling, but the spinning CPU costs the process its place in
-// the ordinary (CFS) scheduler on a busy host, where not spinning paced better (bench/rtp.bench.ts).
+// the ordinary (CFS) scheduler on a busy host, where not spinning paced better (test/bench/rtp.bench.ts).
 // One clock serves every stream of the process, so N calls cost one timer.
 
 export interface Tick {

@@ -3,4 +3,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../src/main/headless/cli.ts');
+await import('../headless/cli.ts');

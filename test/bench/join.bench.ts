@@ -2,25 +2,25 @@
 // succeeds, for offices of 2, 5 and 20 peers (median of repeated runs, each run a fresh PC with its own
 // extension). Reported separately: the process start-up (spawn until the "listening" line, mostly
 // node + tsx loading the sources) and the office part (listening line until the lookup succeeds).
-//   node --import tsx bench/join.bench.ts [N...]        BENCH_DISCOVERY=mdns: no --peer, bind 0.0.0.0
+//   node --import tsx test/bench/join.bench.ts [N...]        BENCH_DISCOVERY=mdns: no --peer, bind 0.0.0.0
 // Setup enrolls PCs in process (the CA issues certificates directly); joins by code are tested
 // elsewhere (test/office).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openCaKey } from '../src/core/security/ca.ts';
-import { createCsr, issueCertificate } from '../src/core/security/certificates.ts';
-import { askPeer } from '../src/main/control/client.ts';
+import { openCaKey } from '../../src/core/security/ca.ts';
+import { createCsr, issueCertificate } from '../../src/core/security/certificates.ts';
+import { askPeer } from '../../src/main/control/client.ts';
 import {
   generatePeerKeys,
   loadIdentity,
   openDataDatabase,
   saveIdentity,
-} from '../src/main/identity/identity.ts';
-import { createOffice } from '../src/main/office/office.ts';
-import { killAll } from '../test/helpers/processes.ts';
-import { cliStart } from '../test/office/harness.ts';
+} from '../../src/main/identity/identity.ts';
+import { createOffice } from '../../src/main/office/office.ts';
+import { killAll } from '../helpers/processes.ts';
+import { cliStart } from '../office/harness.ts';
 
 process.env.PEERPBX_CA_KDF_ITERATIONS = '2000';
 const MDNS = process.env.BENCH_DISCOVERY === 'mdns';

@@ -1,10 +1,10 @@
 // Media hot paths, expressed as how many concurrent calls one core could carry (a call = 50 frames
-// of 20 ms per second in each direction). Run: node --import tsx bench/media.bench.ts
-import { decodeG711, encodeG711 } from '../src/core/media/g711.ts';
-import { Resampler } from '../src/core/media/resample.ts';
-import { RtpSession } from '../src/core/media/rtp-session.ts';
-import { sine } from '../src/core/media/tones.ts';
-import type { Address } from '../src/core/net.ts';
+// of 20 ms per second in each direction). Run: node --import tsx test/bench/media.bench.ts
+import { decodeG711, encodeG711 } from '../../src/core/media/g711.ts';
+import { Resampler } from '../../src/core/media/resample.ts';
+import { RtpSession } from '../../src/core/media/rtp-session.ts';
+import { sine } from '../../src/core/media/tones.ts';
+import type { Address } from '../../src/core/net.ts';
 
 const A: Address = { transport: 'UDP', host: '10.0.0.1', port: 4000 };
 const B: Address = { transport: 'UDP', host: '10.0.0.2', port: 5000 };

@@ -1,4 +1,4 @@
-// `npm run bench`: runs every bench/*.bench.ts in its own process, one after the other, so that
+// `npm run bench`: runs every test/bench/*.bench.ts in its own process, one after the other, so that
 // one benchmark's garbage and JIT state do not colour the next one's figures.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';

@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const require = createRequire(import.meta.url);
 
 function electronBinary() {
@@ -20,7 +20,7 @@ function electronBinary() {
 }
 
 const electron = electronBinary();
-const electronMain = join(root, 'dist', 'electron', 'main.js');
+const electronMain = join(root, 'dist', 'electron', 'main.cjs');
 if (electron && existsSync(electronMain)) {
   const child = spawn(electron, [electronMain, ...process.argv.slice(2)], { stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
@@ -32,7 +32,13 @@ if (electron && existsSync(electronMain)) {
       ? 'The Electron shell is not built yet: starting the headless peer instead.'
       : 'Electron is not installed on this machine (its binary download failed): starting the headless peer instead.',
   );
-  const args = [join(root, 'bin', 'peerpbx.js'), 'run', '--data', data, ...process.argv.slice(2)];
+  const args = [
+    join(root, 'src', 'main', 'bin', 'peerpbx.js'),
+    'run',
+    '--data',
+    data,
+    ...process.argv.slice(2),
+  ];
   const child = spawn(process.execPath, args, { stdio: 'inherit' });
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code) => process.exit(code ?? 0));

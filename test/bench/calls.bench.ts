@@ -4,21 +4,21 @@
 // once through the gateway (routing plan + cached, watched overlay registration) and once through
 // Kamailio (usrloc in memory). Same client, same UAS: only the proxy differs. Then the calls per
 // second one gateway sustains with 0 failures (sipp UAC at rising rates).
-// Run: node --import tsx bench/calls.bench.ts [CALLS]   (needs sipp and kamailio)
+// Run: node --import tsx test/bench/calls.bench.ts [CALLS]   (needs sipp and kamailio)
 import dgram from 'node:dgram';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { getHeaders, type SipResponse } from '../src/core/sip/message.ts';
-import { parseMessage } from '../src/core/sip/parse.ts';
-import { newOffice, overlayAddress, startPbxPeer } from '../test/calls/harness.ts';
-import { startKamailio } from '../test/calls/kamailio.ts';
-import { freePort } from '../test/helpers/ports.ts';
-import { killAll, type Running } from '../test/helpers/processes.ts';
-import { sippErrors, startSipp } from '../test/helpers/sipp.ts';
+import { getHeaders, type SipResponse } from '../../src/core/sip/message.ts';
+import { parseMessage } from '../../src/core/sip/parse.ts';
+import { newOffice, overlayAddress, startPbxPeer } from '../calls/harness.ts';
+import { startKamailio } from '../calls/kamailio.ts';
+import { freePort } from '../helpers/ports.ts';
+import { killAll, type Running } from '../helpers/processes.ts';
+import { sippErrors, startSipp } from '../helpers/sipp.ts';
 
 const CALLS = Number(process.argv[2] ?? 200);
 const WARMUP = 20;
-const SCENARIOS = join(import.meta.dirname, '../test/calls/scenarios');
+const SCENARIOS = join(import.meta.dirname, '../calls/scenarios');
 
 interface Timing {
   ringing: number;

@@ -1,13 +1,13 @@
 // Parse + serialize throughput of our SIP parser against SIP.js's parser, in the same process.
-// Run: node --import tsx bench/sip-parse.bench.ts [--rounds N] [--ms N]
+// Run: node --import tsx test/bench/sip-parse.bench.ts [--rounds N] [--ms N]
 //
 // Ours: parseMessage(bytes) then serializeMessage(message) back to bytes (the real transport path:
 // UTF-8 decode, typed headers parsed eagerly, re-encode). SIP.js: Parser.parseMessage(string) then
 // message.toString(). SIP.js's toString() returns the stored input text, so its "serialize" costs
 // nothing: the comparison is conservative for us.
 import { Parser } from 'sip.js/lib/core/messages/parser.js';
-import { parseMessage } from '../src/core/sip/parse.ts';
-import { serializeMessage } from '../src/core/sip/serialize.ts';
+import { parseMessage } from '../../src/core/sip/parse.ts';
+import { serializeMessage } from '../../src/core/sip/serialize.ts';
 
 const SDP_OFFER = [
   'v=0',

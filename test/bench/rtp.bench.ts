@@ -5,22 +5,22 @@
 //   setInterval(20) sender in the same run.
 //   load: N concurrent MediaSessions on the shared clock; loss from RTP sequence gaps.
 //   Each run twice: default scheduling, and SCHED_FIFO (chrt) as a PBX media process would run.
-// Run: node --import tsx bench/rtp.bench.ts [seconds-per-phase, default 10]
+// Run: node --import tsx test/bench/rtp.bench.ts [seconds-per-phase, default 10]
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { cpus, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
-import { encodeG711 } from '../src/core/media/g711.ts';
-import { encodeRtp } from '../src/core/media/rtp.ts';
-import { createAnswer } from '../src/core/sdp/offer-answer.ts';
-import { createResponse } from '../src/core/sip/build.ts';
-import { parseMessage } from '../src/core/sip/parse.ts';
-import { serializeMessage } from '../src/core/sip/serialize.ts';
-import { FrameClock } from '../src/main/media/frame-clock.ts';
-import { MediaSession } from '../src/main/media/media-session.ts';
-import { RtpPortAllocator, RtpSocketPair } from '../src/main/media/rtp-socket.ts';
-import { ToneSource } from '../src/main/media/sources.ts';
-import { Baresip, stopAllBaresip } from '../test/helpers/baresip.ts';
+import { encodeG711 } from '../../src/core/media/g711.ts';
+import { encodeRtp } from '../../src/core/media/rtp.ts';
+import { createAnswer } from '../../src/core/sdp/offer-answer.ts';
+import { createResponse } from '../../src/core/sip/build.ts';
+import { parseMessage } from '../../src/core/sip/parse.ts';
+import { serializeMessage } from '../../src/core/sip/serialize.ts';
+import { FrameClock } from '../../src/main/media/frame-clock.ts';
+import { MediaSession } from '../../src/main/media/media-session.ts';
+import { RtpPortAllocator, RtpSocketPair } from '../../src/main/media/rtp-socket.ts';
+import { ToneSource } from '../../src/main/media/sources.ts';
+import { Baresip, stopAllBaresip } from '../helpers/baresip.ts';
 
 const SECONDS = Number(process.argv[2] ?? 10);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,9 +1,9 @@
 // Overlay benchmark on the deterministic simulator: for N = 10, 100, 1,000 and 10,000 peers, lookup
 // hops (mean, p99), maintenance messages per peer per minute, heap per peer, and the simulated time
-// to restore 3 copies after a crash. Run: node --expose-gc --import tsx bench/overlay.bench.ts [N...]
+// to restore 3 copies after a crash. Run: node --expose-gc --import tsx test/bench/overlay.bench.ts [N...]
 
-import { growOverlay, storeAll, testValue, underReplicated } from '../test/sim/sim-helpers.ts';
-import { SimNetwork, seededRandom, successorIndex, trueHolders } from '../test/sim/sim-network.ts';
+import { growOverlay, storeAll, testValue, underReplicated } from '../sim/sim-helpers.ts';
+import { SimNetwork, seededRandom, successorIndex, trueHolders } from '../sim/sim-network.ts';
 
 const VIEW_CAP_LARGE = Number(process.env.VIEW_CAP ?? 300);
 const MAINTENANCE = ['ping', 'pong', 'view-digest', 'view', 'digest', 'sync'] as const;
