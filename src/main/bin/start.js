@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start`: the Electron app where its binary is installed; otherwise the headless peer.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
@@ -19,9 +19,18 @@ function electronBinary() {
   }
 }
 
+/** Builds the shell and the renderer once (`npm run build`); false when the build fails. */
+function ensureBuilt(electronMain) {
+  const renderer = join(root, 'dist', 'renderer', 'index.html');
+  if (existsSync(electronMain) && existsSync(renderer)) return true;
+  console.log('Building the desktop app (first start)...');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  return spawnSync(npm, ['run', 'build'], { cwd: root, stdio: 'inherit' }).status === 0;
+}
+
 const electron = electronBinary();
 const electronMain = join(root, 'dist', 'electron', 'main.cjs');
-if (electron && existsSync(electronMain)) {
+if (electron && ensureBuilt(electronMain)) {
   const child = spawn(electron, [electronMain, ...process.argv.slice(2)], { stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
@@ -29,7 +38,7 @@ if (electron && existsSync(electronMain)) {
   mkdirSync(data, { recursive: true });
   console.log(
     electron
-      ? 'The Electron shell is not built yet: starting the headless peer instead.'
+      ? 'The desktop app could not be built: starting the headless peer instead.'
       : 'Electron is not installed on this machine (its binary download failed): starting the headless peer instead.',
   );
   const args = [
