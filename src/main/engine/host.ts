@@ -1,0 +1,120 @@
+// The narrow facade the UI engine needs from a running peer (EngineHost). PeerEngine is written
+// against this, not against Peer, so it is unit-tested with a fake host and survives Peer's growth;
+// createEngineHost (peer-host.ts) adapts the real Peer to it.
+
+export interface HostIdentity {
+  office: string;
+  extension: string;
+  displayName: string | null;
+  nodeId: string;
+  admin: boolean;
+}
+
+export interface HostMember {
+  nodeId: string;
+  /** Null while the member's certificate (and so its user) is not known yet. */
+  extension: string | null;
+  address: string;
+  upSince: number | null;
+  self: boolean;
+}
+
+export interface HostHolding {
+  kind: string;
+  resource: string;
+  role: 'responsible' | 'replica' | 'handing-off';
+  storedAt: number;
+}
+
+export interface HostLookup {
+  reachable: boolean;
+  contacts: string[];
+  displayName?: string;
+}
+
+export interface HostJoinRequest {
+  id: string;
+  extension: string;
+  nodeId: string;
+  displayName?: string;
+  address: string;
+  at: number;
+}
+
+/** The admin PC's enrollment book (null on other PCs). */
+export interface HostJoinRequests {
+  pending(): HostJoinRequest[];
+  approve(id: string): Promise<{ ok: true } | { ok: false; reason: string }>;
+  deny(id: string): boolean;
+  onRequest(listener: (r: HostJoinRequest) => void): () => void;
+}
+
+/** What the engine reads of the softphone's call events (a subset of the pbx's PbxEvent). */
+export type HostCallEvent =
+  | { type: 'incoming'; call: string; from: string }
+  | { type: 'ringing'; call: string }
+  | { type: 'answered'; call: string }
+  | { type: 'media-updated'; call: string; held: boolean; remoteHold: boolean }
+  | { type: 'ended'; call: string; reason: string; status?: number };
+
+export interface HostPbx {
+  /** Returns the new call's id. */
+  dial(target: string): Promise<string>;
+  answer(callId: string): void;
+  hangup(callId: string): void;
+  hold(callId: string): Promise<boolean>;
+  resume(callId: string): Promise<boolean>;
+  /** Blind transfer; resolves with the REFER's final status. */
+  transfer(callId: string, target: string): Promise<number>;
+  /** RFC 4733 digits; returns how many were queued (0: DTMF not negotiated). */
+  sendDtmf(callId: string, digits: string): number;
+  onEvent(listener: (e: HostCallEvent) => void): () => void;
+}
+
+export interface HostHistoryRow {
+  id: number;
+  startedAt: number;
+  direction: 'in' | 'out';
+  remote: string;
+  durationMs: number;
+  outcome: string;
+}
+
+export interface EngineHost {
+  identity(): HostIdentity;
+  members(): HostMember[];
+  holdings(): HostHolding[];
+  lookup(extension: string): Promise<HostLookup>;
+  onMembership(listener: (e: { type: 'up' | 'down'; nodeId: string }) => void): () => void;
+  /** Admin only: a one-time join code (throws with a clear message elsewhere). */
+  invite(extension: string): { code: string };
+  joinRequests: HostJoinRequests | null;
+  /** Null while the peer has no phone system (pbx not started). */
+  pbx: HostPbx | null;
+  history(limit: number): HostHistoryRow[];
+  /** Releases what the adapter opened (listeners, database handles). */
+  close(): void;
+}
+
+export interface CreateOfficeParams {
+  officeName: string;
+  extension: string;
+  displayName: string;
+  passphrase?: string;
+}
+
+export interface JoinOfficeParams {
+  extension: string;
+  displayName: string;
+  code?: string;
+  peer?: string;
+}
+
+/**
+ * Enrolling an unenrolled data folder: creating or joining an office, then restarting the peer as
+ * a member; resolves with the new host. Given by the shell (app.ts), which owns the peer's life.
+ */
+export interface EngineEnrollment {
+  create(p: CreateOfficeParams): Promise<EngineHost>;
+  join(p: JoinOfficeParams, onPending: (requestId: string) => void): Promise<EngineHost>;
+}

@@ -1,0 +1,427 @@
+// The peer's Engine (src/core/api): every command whose engine exists today, over an EngineHost
+// (host.ts). The host can be absent (an unenrolled data folder: only office.create / office.join)
+// and is swapped in once enrollment restarted the peer (attach). Presence and voicemail (issue 6)
+// stay `not-available`.
+import type {
+  ApiErrorCode,
+  Call,
+  Member,
+  NetworkView,
+  OfficeStatus,
+  Presence,
+} from '../../core/api/contract.ts';
+import { type CommandHandlers, errReply, okReply, UnavailableEngine } from '../../core/api/engine.ts';
+import type { Logger } from '../log.ts';
+import { CallTable, historyEntryOf } from './calls.ts';
+import type { EngineEnrollment, EngineHost, HostJoinRequest, HostMember } from './host.ts';
+
+/** Copies of every record the office keeps (responsible + 2 replicas). */
+const COPIES = 3;
+
+export interface PeerEngineOptions {
+  log: Logger;
+  enrollment?: EngineEnrollment;
+  clock?: () => number;
+}
+
+/** Our own presence from our calls: a ringing or live call says more than "up". */
+function ownPresence(calls: Call[]): Presence {
+  if (calls.some((c) => c.state === 'active' || c.state === 'held')) return { state: 'on-call' };
+  if (calls.some((c) => c.state === 'incoming')) return { state: 'ringing' };
+  return { state: 'available' };
+}
+
+export function joinRequestOf(r: HostJoinRequest) {
+  return {
+    id: r.id,
+    extension: r.extension,
+    displayName: (r.displayName ?? '').slice(0, 64),
+    ...(/^[0-9a-f]{32}$/.test(r.nodeId) ? { nodeId: r.nodeId } : {}),
+    address: r.address.slice(0, 300),
+    receivedAt: r.at,
+  };
+}
+
+/** Maps an enrollment failure's message to the contract's error codes. */
+export function enrollmentError(err: unknown): { error: ApiErrorCode; message: string } {
+  const message = ((err as Error)?.message ?? String(err)).slice(0, 2000);
+  const rules: Array<[RegExp, ApiErrorCode]> = [
+    [/already belongs to an office/i, 'already-enrolled'],
+    [/taken/i, 'extension-taken'],
+    [/code/i, 'wrong-code'],
+    [/no office found/i, 'no-office-found'],
+    [/denied|declined/i, 'denied'],
+    [/unreachable|ECONNREFUSED|timed? ?out/i, 'unreachable'],
+  ];
+  for (const [re, error] of rules) if (re.test(message)) return { error, message };
+  return { error: 'invalid', message };
+}
+
+export class PeerEngine extends UnavailableEngine {
+  private host: EngineHost | null = null;
+  private readonly calls: CallTable;
+  private readonly clock: () => number;
+  private readonly log: Logger;
+  private detach: Array<() => void> = [];
+  /** Last known extension per Node-ID, so member.down can name who left. */
+  private readonly known = new Map<string, string | null>();
+  private pendingJoin = false;
+
+  constructor(host: EngineHost | null, opts: PeerEngineOptions) {
+    const box: { self?: PeerEngine } = {};
+    super(handlers(box, opts.enrollment), (msg, fields) => opts.log.error(msg, fields));
+    box.self = this;
+    this.log = opts.log;
+    this.clock = opts.clock ?? Date.now;
+    this.calls = new CallTable(this.clock);
+    if (host) this.attach(host);
+  }
+
+  /** Serves `host` from now on (the peer after enrollment); tells the UI with office.changed. */
+  attach(host: EngineHost): void {
+    this.release();
+    this.host = host;
+    this.pendingJoin = false;
+    for (const m of host.members()) this.known.set(m.nodeId, m.extension);
+    this.detach.push(host.onMembership((e) => this.onMembership(e.type, e.nodeId)));
+    const requests = host.joinRequests;
+    if (requests)
+      this.detach.push(
+        requests.onRequest((r) => this.emit({ type: 'join-request', request: joinRequestOf(r) })),
+      );
+    if (host.pbx)
+      this.detach.push(
+        host.pbx.onEvent((e) => {
+          const ev = this.calls.apply(e);
+          if (ev) this.emit(ev);
+        }),
+      );
+    this.emit({ type: 'office.changed', status: this.status() });
+  }
+
+  /** Stops listening to the host (the shell stops the peer itself). */
+  close(): void {
+    this.release();
+    this.host = null;
+  }
+
+  private release(): void {
+    for (const off of this.detach) off();
+    this.detach = [];
+    this.host?.close();
+  }
+
+  private onMembership(type: 'up' | 'down', nodeId: string): void {
+    const host = this.host;
+    if (!host) return;
+    if (type === 'down') {
+      const extension = this.known.get(nodeId) ?? null;
+      this.emit({ type: 'member.down', extension, nodeId });
+      return;
+    }
+    const m = host.members().find((x) => x.nodeId === nodeId);
+    if (!m) return;
+    this.known.set(nodeId, m.extension);
+    const member = this.memberOf(m);
+    if (member) this.emit({ type: 'member.up', member });
+  }
+
+  status(): OfficeStatus {
+    const host = this.host;
+    if (!host)
+      return {
+        enrolled: false,
+        officeName: null,
+        extension: null,
+        displayName: null,
+        nodeId: null,
+        admin: false,
+        ...(this.pendingJoin ? { pendingJoin: true } : {}),
+      };
+    const id = host.identity();
+    return {
+      enrolled: true,
+      officeName: id.office,
+      extension: id.extension,
+      displayName: id.displayName ? id.displayName.slice(0, 64) : null,
+      nodeId: id.nodeId,
+      admin: id.admin,
+      presence: ownPresence(this.calls.list()),
+    };
+  }
+
+  /** A contract member; null for a member whose extension is not known yet (not dialable). */
+  private memberOf(m: HostMember): Member | null {
+    if (!m.extension) return null;
+    return {
+      extension: m.extension,
+      displayName: m.self ? (this.host?.identity().displayName ?? '').slice(0, 64) : '',
+      address: m.address.slice(0, 300),
+      nodeId: m.nodeId,
+      upSince: m.upSince,
+      // A member in the view is up: available until PRESENCE records (issue 6) say more.
+      presence: m.self ? ownPresence(this.calls.list()) : { state: 'available' },
+    };
+  }
+
+  members(): Member[] {
+    const out: Member[] = [];
+    for (const m of this.requireHost().members()) {
+      const member = this.memberOf(m);
+      if (member) out.push(member);
+    }
+    return out.sort((a, b) => a.extension.localeCompare(b.extension, 'en', { numeric: true }));
+  }
+
+  network(): NetworkView {
+    const host = this.requireHost();
+    const members = host.members();
+    const ring = [...members]
+      .sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0))
+      .map((m) => ({
+        nodeId: m.nodeId,
+        extension: m.extension,
+        address: m.address.slice(0, 300),
+        self: m.self,
+      }));
+    // Copies by placement: the responsible peer and its successors, as many as the ring has peers.
+    const copies = Math.min(COPIES, members.length);
+    const records = host
+      .holdings()
+      .filter((h) => h.role !== 'handing-off')
+      .map((h) => ({
+        kind: h.kind.slice(0, 40),
+        resource: h.resource.slice(0, 300),
+        role: h.role as 'responsible' | 'replica',
+        copies,
+        storedAt: h.storedAt,
+      }));
+    const underReplicated = records
+      .filter((r) => r.copies < COPIES)
+      .map(({ kind, resource, copies: c }) => ({ kind, resource, copies: c }));
+    return { ring, records, replicaHealth: { records: records.length, underReplicated } };
+  }
+
+  requireHost(): EngineHost {
+    if (!this.host) throw new NotEnrolled();
+    return this.host;
+  }
+
+  /** Runs `f` with the host, answering not-enrolled without one. */
+  withHost<T>(f: (host: EngineHost) => T): T | ReturnType<typeof errReply> {
+    if (!this.host) return errReply('not-enrolled', 'this PC is not in an office yet');
+    return f(this.host);
+  }
+
+  liveCalls(): CallTable {
+    return this.calls;
+  }
+
+  emitStatus(): void {
+    this.emit({ type: 'office.changed', status: this.status() });
+  }
+
+  setPendingJoin(on: boolean): void {
+    this.pendingJoin = on;
+  }
+}
+
+class NotEnrolled extends Error {
+  constructor() {
+    super('this PC is not in an office yet');
+  }
+}
+
+type Box = { self?: PeerEngine };
+
+function handlers(box: Box, enrollment: EngineEnrollment | undefined): CommandHandlers {
+  const engine = (): PeerEngine => {
+    if (!box.self) throw new Error('engine not constructed');
+    return box.self;
+  };
+  const needPbx = <T>(f: (pbx: NonNullable<EngineHost['pbx']>) => T) =>
+    engine().withHost((host) =>
+      host.pbx ? f(host.pbx) : errReply('not-available', 'the phone system of this peer is not running'),
+    );
+  const knownCall = <T>(callId: string, f: () => T) =>
+    engine().liveCalls().has(callId) ? f() : errReply('not-found', `no call ${callId}`);
+
+  const h: CommandHandlers = {
+    'office.status': () => okReply<'office.status'>(engine().status()),
+    'members.list': () => engine().withHost(() => okReply<'members.list'>({ members: engine().members() })),
+    'network.view': () => engine().withHost(() => okReply<'network.view'>(engine().network())),
+    lookup: (cmd) =>
+      engine().withHost(async (host) => {
+        const r = await host.lookup(cmd.extension);
+        const member = engine()
+          .members()
+          .find((m) => m.extension === cmd.extension);
+        return okReply<'lookup'>({
+          extension: cmd.extension,
+          reachable: r.reachable,
+          ...(r.displayName ? { displayName: r.displayName.slice(0, 64) } : {}),
+          contacts: r.contacts.slice(0, 100).map((c) => c.slice(0, 500)),
+          presence: member ? member.presence : { state: 'offline' },
+        });
+      }),
+    'office.invite': (cmd) =>
+      engine().withHost((host) => {
+        if (!host.identity().admin) return errReply('not-admin', 'only the office admin PC invites');
+        try {
+          return okReply<'office.invite'>({ code: host.invite(cmd.extension).code });
+        } catch (err) {
+          const e = enrollmentError(err);
+          return errReply(e.error, e.message);
+        }
+      }),
+    'join-requests.list': () =>
+      engine().withHost((host) =>
+        okReply<'join-requests.list'>({ requests: (host.joinRequests?.pending() ?? []).map(joinRequestOf) }),
+      ),
+    'join-requests.decide': (cmd) =>
+      engine().withHost(async (host) => {
+        const book = host.joinRequests;
+        if (!book) return errReply('not-admin', 'this PC is not the office admin');
+        if (!book.pending().some((r) => r.id === cmd.id))
+          return errReply('not-found', `no waiting join request ${cmd.id}`);
+        if (!cmd.approve)
+          return book.deny(cmd.id)
+            ? okReply<'join-requests.decide'>({})
+            : errReply('not-found', `no waiting join request ${cmd.id}`);
+        const r = await book.approve(cmd.id);
+        if (r.ok) return okReply<'join-requests.decide'>({});
+        const e = enrollmentError(new Error(r.reason));
+        return errReply(e.error === 'extension-taken' ? 'extension-taken' : 'invalid', r.reason);
+      }),
+    'call.dial': (cmd) =>
+      needPbx(async (pbx) => {
+        const id = await pbx.dial(cmd.target);
+        const ev = engine().liveCalls().dialed(id, cmd.target);
+        engine().emit(ev);
+        return okReply<'call.dial'>({ call: (ev as { call: Call }).call });
+      }),
+    'call.answer': (cmd) =>
+      needPbx((pbx) =>
+        knownCall(cmd.callId, () => {
+          if (engine().liveCalls().get(cmd.callId)?.state !== 'incoming')
+            return errReply('invalid', `call ${cmd.callId} is not ringing`);
+          pbx.answer(cmd.callId);
+          const ev = engine().liveCalls().answeredLocally(cmd.callId);
+          if (ev) engine().emit(ev);
+          engine().emitStatus();
+          return okReply<'call.answer'>({});
+        }),
+      ),
+    // Declining rings off with the UA's rejection; voicemail (issue 6) is not there yet.
+    'call.decline': (cmd) =>
+      needPbx((pbx) =>
+        knownCall(cmd.callId, () => {
+          if (cmd.toVoicemail) return errReply('not-available', 'voicemail is not available yet');
+          pbx.hangup(cmd.callId);
+          return okReply<'call.decline'>({});
+        }),
+      ),
+    'call.hangup': (cmd) =>
+      needPbx((pbx) =>
+        knownCall(cmd.callId, () => {
+          pbx.hangup(cmd.callId);
+          return okReply<'call.hangup'>({});
+        }),
+      ),
+    'call.hold': (cmd) =>
+      needPbx((pbx) =>
+        knownCall(cmd.callId, async () => {
+          const ok = cmd.on ? await pbx.hold(cmd.callId) : await pbx.resume(cmd.callId);
+          if (!ok)
+            return errReply(
+              'unreachable',
+              `the other party did not accept the ${cmd.on ? 'hold' : 'resume'}`,
+            );
+          const ev = engine().liveCalls().setHold(cmd.callId, cmd.on);
+          if (ev) engine().emit(ev);
+          return okReply<'call.hold'>({});
+        }),
+      ),
+    'call.dtmf': (cmd) =>
+      needPbx((pbx) =>
+        knownCall(cmd.callId, () =>
+          pbx.sendDtmf(cmd.callId, cmd.digits) > 0
+            ? okReply<'call.dtmf'>({})
+            : errReply('not-available', 'the call negotiated no telephone-event (RFC 4733)'),
+        ),
+      ),
+    'call.transfer': (cmd) =>
+      needPbx((pbx) =>
+        knownCall(cmd.callId, async () => {
+          const status = await pbx.transfer(cmd.callId, cmd.target);
+          return status >= 200 && status < 300
+            ? okReply<'call.transfer'>({})
+            : errReply('unreachable', `transfer refused (${status})`);
+        }),
+      ),
+    'calls.list': () => needPbx(() => okReply<'calls.list'>({ calls: engine().liveCalls().list() })),
+    'history.list': (cmd) =>
+      engine().withHost((host) =>
+        okReply<'history.list'>({ entries: host.history(cmd.limit ?? 100).map(historyEntryOf) }),
+      ),
+  };
+  if (enrollment) {
+    h['office.create'] = async (cmd) => {
+      if (box.self?.status().enrolled) return errReply('already-enrolled', 'this PC is already in an office');
+      try {
+        const host = await enrollment.create(cmd);
+        engine().attach(host);
+        return okReply<'office.create'>(engine().status());
+      } catch (err) {
+        const e = enrollmentError(err);
+        return errReply(e.error, e.message);
+      }
+    };
+    h['office.join'] = async (cmd) => {
+      if (box.self?.status().enrolled) return errReply('already-enrolled', 'this PC is already in an office');
+      let pending: (() => void) | null = null;
+      const waiting = new Promise<'pending'>((resolve) => {
+        pending = () => resolve('pending');
+      });
+      const joining = enrollment.join(cmd, () => {
+        engine().setPendingJoin(true);
+        engine().emit({ type: 'enrollment', state: 'pending', status: engine().status() });
+        pending?.();
+      });
+      const first = await Promise.race([
+        joining.then(
+          () => 'done' as const,
+          () => 'failed' as const,
+        ),
+        waiting,
+      ]);
+      if (first === 'pending') {
+        // The admin decides later: the outcome arrives as an enrollment event.
+        joining.then(
+          (host) => {
+            engine().attach(host);
+            engine().emit({ type: 'enrollment', state: 'enrolled', status: engine().status() });
+          },
+          (err) => {
+            engine().setPendingJoin(false);
+            const e = enrollmentError(err);
+            engine().emit({
+              type: 'enrollment',
+              state: e.error === 'denied' ? 'denied' : 'failed',
+              reason: e.message.slice(0, 500),
+            });
+          },
+        );
+        return okReply<'office.join'>({ state: 'pending', status: engine().status() });
+      }
+      try {
+        engine().attach(await joining);
+        return okReply<'office.join'>({ state: 'enrolled', status: engine().status() });
+      } catch (err) {
+        const e = enrollmentError(err);
+        return errReply(e.error, e.message);
+      }
+    };
+  }
+  return h;
+}

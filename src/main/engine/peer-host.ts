@@ -1,0 +1,144 @@
+// createEngineHost: the real Peer behind the EngineHost facade. Written against Peer's public API
+// today: `office` (OfficeNode: identity, overlay members/holdings/events, lookup, enrollment) and
+// `pbx` when the peer has one (OfficePbx, being wired into Peer: read through a structural type so
+// this compiles before and after). Call history is read through its own connection to the data
+// folder's database (Peer keeps its handle private; SQLite WAL lets both read and write).
+import type { EnrollmentServer } from '../enrollment/server.ts';
+import { openDataDatabase } from '../identity/identity.ts';
+import { inviteToOffice } from '../office/office.ts';
+import type { OfficeNode } from '../office/office-node.ts';
+import type { OfficePbx, PbxEvent } from '../pbx/office-pbx.ts';
+import type { Peer } from '../peer.ts';
+import type { PeerDatabase } from '../store/peer-database.ts';
+import type { EngineHost, HostCallEvent, HostJoinRequests, HostPbx } from './host.ts';
+
+type PbxLike = Pick<
+  OfficePbx,
+  'dial' | 'answer' | 'hangup' | 'hold' | 'resume' | 'transfer' | 'lookup' | 'on' | 'off'
+> & {
+  phone: { sendDtmf(callId: string, digits: string): number };
+};
+
+/** The pbx events the engine reads, narrowed from PbxEvent. */
+export function callEventOf(e: PbxEvent): HostCallEvent | null {
+  switch (e.type) {
+    case 'incoming':
+      return { type: 'incoming', call: e.call, from: e.from };
+    case 'ringing':
+    case 'answered':
+      return { type: e.type, call: e.call };
+    case 'media-updated':
+      return { type: 'media-updated', call: e.call, held: e.held, remoteHold: e.remoteHold };
+    case 'ended':
+      return { type: 'ended', call: e.call, reason: e.reason, ...(e.status ? { status: e.status } : {}) };
+    default:
+      return null;
+  }
+}
+
+export function pbxHost(pbx: PbxLike): HostPbx {
+  return {
+    dial: (t) => pbx.dial(t),
+    answer: (id) => pbx.answer(id),
+    hangup: (id) => pbx.hangup(id),
+    hold: (id) => pbx.hold(id),
+    resume: (id) => pbx.resume(id),
+    transfer: (id, t) => pbx.transfer(id, t),
+    sendDtmf: (id, d) => pbx.phone.sendDtmf(id, d),
+    onEvent(listener) {
+      const on = (e: PbxEvent) => {
+        const c = callEventOf(e);
+        if (c) listener(c);
+      };
+      pbx.on('event', on);
+      return () => pbx.off('event', on);
+    },
+  };
+}
+
+function joinRequestsHost(enrollment: EnrollmentServer): HostJoinRequests {
+  return {
+    pending: () => enrollment.pending(),
+    approve: async (id) => {
+      const r = await enrollment.approve(id);
+      return r.ok ? { ok: true } : r;
+    },
+    deny: (id) => enrollment.deny(id),
+    onRequest(listener) {
+      enrollment.on('join-request', listener);
+      return () => enrollment.off('join-request', listener);
+    },
+  };
+}
+
+/** The EngineHost of an enrolled peer; null when the data folder is in no office. */
+export function createEngineHost(peer: Peer): EngineHost | null {
+  const office: OfficeNode | null = peer.office;
+  if (!office) return null;
+  const dataDir = peer.config.dataDir;
+  const pbx = (peer as unknown as { pbx?: PbxLike | null }).pbx ?? null;
+  let db: PeerDatabase | null = null;
+  const offs: Array<() => void> = [];
+  return {
+    identity: () => {
+      const id = office.identity;
+      return {
+        office: id.office,
+        extension: id.extension,
+        displayName: id.displayName ?? null,
+        nodeId: office.nodeId,
+        admin: id.admin,
+      };
+    },
+    members: () =>
+      office.overlay.members().map((m) => ({
+        nodeId: m.nodeId,
+        extension: m.user?.split('@')[0] ?? null,
+        address: m.address,
+        upSince: m.upSince ?? null,
+        self: m.self,
+      })),
+    holdings: () =>
+      office.overlay.holdings().map((h) => ({
+        kind: h.kind,
+        resource: h.key ? `${h.resourceName}#${h.key}` : h.resourceName,
+        role: h.role,
+        storedAt: h.storageTime,
+      })),
+    lookup: async (extension) => {
+      const r = await office.lookup(extension);
+      let contacts = r.contacts.map((c) => (c.address ? `${c.uri} (${c.address})` : c.uri));
+      if (pbx) {
+        // The SIP registration names where calls go: better than the overlay address.
+        const regs = await pbx.lookup(extension).catch(() => []);
+        if (regs.length > 0) contacts = regs.map((c) => c.uri);
+        return { reachable: r.reachable || regs.length > 0, contacts };
+      }
+      return { reachable: r.reachable, contacts };
+    },
+    onMembership(listener) {
+      const up = ({ nodeId }: { nodeId: string }) => listener({ type: 'up', nodeId });
+      const down = ({ nodeId }: { nodeId: string }) => listener({ type: 'down', nodeId });
+      office.overlay.on('member-up', up);
+      office.overlay.on('member-down', down);
+      const off = () => {
+        office.overlay.off('member-up', up);
+        office.overlay.off('member-down', down);
+      };
+      offs.push(off);
+      return off;
+    },
+    invite: (extension) => ({ code: inviteToOffice(dataDir, extension).code }),
+    joinRequests: office.enrollment ? joinRequestsHost(office.enrollment) : null,
+    pbx: pbx ? pbxHost(pbx) : null,
+    history: (limit) => {
+      db ??= openDataDatabase(dataDir);
+      return db.calls.list(limit);
+    },
+    close: () => {
+      for (const off of offs.splice(0)) off();
+      db?.close();
+      db = null;
+    },
+  };
+}

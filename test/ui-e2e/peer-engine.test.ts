@@ -1,0 +1,546 @@
+// PeerEngine over a fake EngineHost: every reply and event is checked against the contract's
+// schemas (what the renderer validates), and the call table follows the softphone's events.
+import { describe, expect, it } from 'vitest';
+import {
+  type CommandType,
+  type EngineEvent,
+  eventSchema,
+  type Reply,
+  replySchema,
+} from '../../src/core/api/contract.ts';
+import type {
+  EngineEnrollment,
+  EngineHost,
+  HostCallEvent,
+  HostJoinRequest,
+  HostMember,
+} from '../../src/main/engine/host.ts';
+import { PeerEngine } from '../../src/main/engine/peer-engine.ts';
+import type { Logger } from '../../src/main/log.ts';
+
+const A = 'a'.repeat(32);
+const B = 'b'.repeat(32);
+const C = 'c'.repeat(32);
+
+const errors: string[] = [];
+const log: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: (msg) => errors.push(msg),
+  child: () => log,
+};
+
+interface Fake {
+  host: EngineHost;
+  members: HostMember[];
+  requests: HostJoinRequest[];
+  callEvent: (e: HostCallEvent) => void;
+  membership: (type: 'up' | 'down', nodeId: string) => void;
+  request: (r: HostJoinRequest) => void;
+  pbxCalls: string[];
+  closed: number;
+}
+
+function fakeHost(opts: { admin?: boolean; pbx?: boolean } = {}): Fake {
+  const f: Partial<Fake> = { pbxCalls: [], closed: 0 };
+  const members: HostMember[] = [
+    { nodeId: B, extension: '101', address: '10.0.0.1:7070', upSince: 1000, self: true },
+    { nodeId: A, extension: '102', address: '10.0.0.2:7070', upSince: 2000, self: false },
+    { nodeId: C, extension: null, address: '10.0.0.3:7070', upSince: null, self: false },
+  ];
+  const requests: HostJoinRequest[] = [
+    { id: 'r1', extension: '105', nodeId: C, displayName: 'Eve', address: '10.0.0.5:1', at: 5 },
+  ];
+  let callListener: ((e: HostCallEvent) => void) | null = null;
+  let memberListener: ((e: { type: 'up' | 'down'; nodeId: string }) => void) | null = null;
+  let requestListener: ((r: HostJoinRequest) => void) | null = null;
+  const pbxCalls = f.pbxCalls as string[];
+  const host: EngineHost = {
+    identity: () => ({
+      office: 'acme',
+      extension: '101',
+      displayName: 'Ann',
+      nodeId: B,
+      admin: !!opts.admin,
+    }),
+    members: () => members,
+    holdings: () => [
+      { kind: 'CERTIFICATE', resource: '101@acme', role: 'responsible', storedAt: 10 },
+      { kind: 'SIP-REGISTRATION', resource: '102@acme', role: 'replica', storedAt: 11 },
+      { kind: 'CERTIFICATE', resource: '109@acme', role: 'handing-off', storedAt: 12 },
+    ],
+    lookup: async (ext) =>
+      ext === '102'
+        ? { reachable: true, contacts: ['sip:102@10.0.0.2:5062'] }
+        : { reachable: false, contacts: [] },
+    onMembership: (l) => {
+      memberListener = l;
+      return () => {
+        memberListener = null;
+      };
+    },
+    invite: (ext) => {
+      if (ext === '101') throw new Error('extension 101 is already taken');
+      return { code: `code-${ext}` };
+    },
+    joinRequests: opts.admin
+      ? {
+          pending: () => requests,
+          approve: async (id) => {
+            requests.splice(
+              requests.findIndex((r) => r.id === id),
+              1,
+            );
+            return { ok: true };
+          },
+          deny: (id) =>
+            requests.splice(
+              requests.findIndex((r) => r.id === id),
+              1,
+            ).length === 1,
+          onRequest: (l) => {
+            requestListener = l;
+            return () => {
+              requestListener = null;
+            };
+          },
+        }
+      : null,
+    pbx: opts.pbx
+      ? {
+          dial: async (t) => {
+            pbxCalls.push(`dial ${t}`);
+            return 'out-1';
+          },
+          answer: (id) => pbxCalls.push(`answer ${id}`),
+          hangup: (id) => pbxCalls.push(`hangup ${id}`),
+          hold: async (id) => pbxCalls.push(`hold ${id}`) > 0,
+          resume: async (id) => pbxCalls.push(`resume ${id}`) > 0,
+          transfer: async (id, t) => {
+            pbxCalls.push(`transfer ${id} ${t}`);
+            return 202;
+          },
+          sendDtmf: (id, d) => {
+            pbxCalls.push(`dtmf ${id} ${d}`);
+            return d.length;
+          },
+          onEvent: (l) => {
+            callListener = l;
+            return () => {
+              callListener = null;
+            };
+          },
+        }
+      : null,
+    history: (limit) =>
+      [
+        {
+          id: 1,
+          startedAt: 100,
+          direction: 'in' as const,
+          remote: '"Bob" <sip:102@acme>',
+          durationMs: 0,
+          outcome: 'missed',
+        },
+        {
+          id: 2,
+          startedAt: 50,
+          direction: 'out' as const,
+          remote: '103',
+          durationMs: 61_400,
+          outcome: 'answered',
+        },
+      ].slice(0, limit),
+    close: () => {
+      (f as Fake).closed++;
+    },
+  };
+  return Object.assign(f, {
+    host,
+    members,
+    requests,
+    callEvent: (e: HostCallEvent) => callListener?.(e),
+    membership: (type: 'up' | 'down', nodeId: string) => memberListener?.({ type, nodeId }),
+    request: (r: HostJoinRequest) => requestListener?.(r),
+  }) as Fake;
+}
+
+/** Runs a command and checks the reply against the contract (as the renderer does). */
+async function run<T extends CommandType>(
+  engine: PeerEngine,
+  cmd: { type: T } & Record<string, unknown>,
+): Promise<Reply<T>> {
+  const reply = await engine.command(cmd as never);
+  const parsed = replySchema(cmd.type).parse(reply);
+  expect(parsed.ok, `${cmd.type}: ${JSON.stringify(reply)}`).toBe(true);
+  return reply as Reply<T>;
+}
+
+function events(engine: PeerEngine): EngineEvent[] {
+  const out: EngineEvent[] = [];
+  engine.on((e) => {
+    const parsed = eventSchema.parse(e);
+    expect(parsed.ok, JSON.stringify(e)).toBe(true);
+    out.push(e);
+  });
+  return out;
+}
+
+describe('PeerEngine over an enrolled host', () => {
+  it('lists its capabilities: office, network, calls; presence and voicemail not yet', async () => {
+    const engine = new PeerEngine(fakeHost({ pbx: true }).host, { log });
+    const r = await run(engine, { type: 'engine.capabilities' });
+    if (!r.ok) throw new Error('no capabilities');
+    for (const t of ['office.status', 'members.list', 'network.view', 'lookup', 'call.dial', 'history.list'])
+      expect(r.value.commands).toContain(t);
+    for (const t of ['presence.set', 'voicemail.list', 'office.create'])
+      expect(r.value.commands).not.toContain(t);
+    expect(await engine.command({ type: 'voicemail.list' })).toMatchObject({
+      ok: false,
+      error: 'not-available',
+    });
+  });
+
+  it('answers status, members (available, sorted, unknown extension left out) and lookup', async () => {
+    const engine = new PeerEngine(fakeHost().host, { log });
+    expect(await run(engine, { type: 'office.status' })).toEqual({
+      ok: true,
+      value: {
+        enrolled: true,
+        officeName: 'acme',
+        extension: '101',
+        displayName: 'Ann',
+        nodeId: B,
+        admin: false,
+        presence: { state: 'available' },
+      },
+    });
+    const m = await run(engine, { type: 'members.list' });
+    if (!m.ok) throw new Error('members');
+    expect(m.value.members.map((x) => [x.extension, x.presence.state, x.nodeId])).toEqual([
+      ['101', 'available', B],
+      ['102', 'available', A],
+    ]);
+    const found = await run(engine, { type: 'lookup', extension: '102' });
+    expect(found).toMatchObject({
+      ok: true,
+      value: { reachable: true, contacts: ['sip:102@10.0.0.2:5062'] },
+    });
+    const missing = await run(engine, { type: 'lookup', extension: '177' });
+    expect(missing).toMatchObject({ ok: true, value: { reachable: false, presence: { state: 'offline' } } });
+  });
+
+  it('shows the ring in Node-ID order, the records held and their replica health', async () => {
+    const engine = new PeerEngine(fakeHost().host, { log });
+    const r = await run(engine, { type: 'network.view' });
+    if (!r.ok) throw new Error('network');
+    expect(r.value.ring.map((x) => [x.nodeId, x.self])).toEqual([
+      [A, false],
+      [B, true],
+      [C, false],
+    ]);
+    expect(r.value.records.map((x) => [x.resource, x.role, x.copies])).toEqual([
+      ['101@acme', 'responsible', 3],
+      ['102@acme', 'replica', 3],
+    ]);
+    expect(r.value.replicaHealth).toEqual({ records: 2, underReplicated: [] });
+  });
+
+  it('reports records as under-replicated while the ring has fewer than 3 peers', async () => {
+    const fake = fakeHost();
+    fake.members.splice(1, 2);
+    const engine = new PeerEngine(fake.host, { log });
+    const r = await run(engine, { type: 'network.view' });
+    if (!r.ok) throw new Error('network');
+    expect(r.value.replicaHealth.underReplicated).toEqual([
+      { kind: 'CERTIFICATE', resource: '101@acme', copies: 1 },
+      { kind: 'SIP-REGISTRATION', resource: '102@acme', copies: 1 },
+    ]);
+  });
+
+  it('turns membership changes into member.up / member.down with the extension', async () => {
+    const fake = fakeHost();
+    const engine = new PeerEngine(fake.host, { log });
+    const seen = events(engine);
+    fake.members.push({
+      nodeId: 'd'.repeat(32),
+      extension: '104',
+      address: '10.0.0.4:7070',
+      upSince: 9,
+      self: false,
+    });
+    fake.membership('up', 'd'.repeat(32));
+    fake.members.pop();
+    fake.membership('down', 'd'.repeat(32));
+    fake.membership('down', A);
+    expect(
+      seen.map((e) => [e.type, 'member' in e ? e.member.extension : 'extension' in e ? e.extension : null]),
+    ).toEqual([
+      ['member.up', '104'],
+      ['member.down', '104'],
+      ['member.down', '102'],
+    ]);
+  });
+
+  it('invites and decides join requests on the admin PC only', async () => {
+    const admin = fakeHost({ admin: true });
+    const engine = new PeerEngine(admin.host, { log });
+    const seen = events(engine);
+    expect(await run(engine, { type: 'office.invite', extension: '105' })).toEqual({
+      ok: true,
+      value: { code: 'code-105' },
+    });
+    expect(await run(engine, { type: 'office.invite', extension: '101' })).toMatchObject({
+      ok: false,
+      error: 'extension-taken',
+    });
+    const list = await run(engine, { type: 'join-requests.list' });
+    expect(list).toMatchObject({
+      ok: true,
+      value: { requests: [{ id: 'r1', extension: '105', nodeId: C }] },
+    });
+    admin.request({ id: 'r2', extension: '106', nodeId: 'not-hex', address: 'x:1', at: 7 });
+    expect(seen).toEqual([
+      {
+        type: 'join-request',
+        request: { id: 'r2', extension: '106', displayName: '', address: 'x:1', receivedAt: 7 },
+      },
+    ]);
+    expect(await run(engine, { type: 'join-requests.decide', id: 'r1', approve: true })).toEqual({
+      ok: true,
+      value: {},
+    });
+    expect(await run(engine, { type: 'join-requests.decide', id: 'r1', approve: false })).toMatchObject({
+      ok: false,
+      error: 'not-found',
+    });
+    const other = new PeerEngine(fakeHost().host, { log });
+    expect(await run(other, { type: 'office.invite', extension: '105' })).toMatchObject({
+      ok: false,
+      error: 'not-admin',
+    });
+    expect(await run(other, { type: 'join-requests.decide', id: 'r1', approve: true })).toMatchObject({
+      ok: false,
+      error: 'not-admin',
+    });
+  });
+
+  it('maps call history rows (missed, durations in seconds, parties)', async () => {
+    const engine = new PeerEngine(fakeHost().host, { log });
+    const r = await run(engine, { type: 'history.list', limit: 5 });
+    expect(r).toEqual({
+      ok: true,
+      value: {
+        entries: [
+          {
+            id: '1',
+            direction: 'missed',
+            remote: { uri: 'sip:102@acme', extension: '102', displayName: 'Bob' },
+            startedAt: 100,
+            duration: 0,
+          },
+          {
+            id: '2',
+            direction: 'out',
+            remote: { uri: 'sip:103', extension: '103' },
+            startedAt: 50,
+            duration: 61,
+          },
+        ],
+      },
+    });
+  });
+});
+
+describe('PeerEngine calls', () => {
+  it('answers not-available for call commands when the peer has no pbx', async () => {
+    const engine = new PeerEngine(fakeHost().host, { log });
+    expect(await run(engine, { type: 'call.dial', target: '102' })).toMatchObject({
+      ok: false,
+      error: 'not-available',
+    });
+  });
+
+  it('follows an outgoing call: dialing, ringing, active, held, ended; presence on-call meanwhile', async () => {
+    let now = 1000;
+    const fake = fakeHost({ pbx: true });
+    const engine = new PeerEngine(fake.host, { log, clock: () => now });
+    const seen = events(engine);
+    const dial = await run(engine, { type: 'call.dial', target: '102' });
+    expect(dial).toMatchObject({
+      ok: true,
+      value: { call: { id: 'out-1', state: 'dialing', direction: 'out' } },
+    });
+    fake.callEvent({ type: 'ringing', call: 'out-1' });
+    now = 2000;
+    fake.callEvent({ type: 'answered', call: 'out-1' });
+    expect((await run(engine, { type: 'office.status' })) as unknown).toMatchObject({
+      value: { presence: { state: 'on-call' } },
+    });
+    expect(await run(engine, { type: 'call.hold', callId: 'out-1', on: true })).toEqual({
+      ok: true,
+      value: {},
+    });
+    expect(await run(engine, { type: 'call.dtmf', callId: 'out-1', digits: '12#' })).toEqual({
+      ok: true,
+      value: {},
+    });
+    expect(await run(engine, { type: 'calls.list' })).toMatchObject({
+      value: { calls: [{ id: 'out-1', state: 'held', onHold: true, answeredAt: 2000 }] },
+    });
+    expect(await run(engine, { type: 'call.hangup', callId: 'out-1' })).toEqual({ ok: true, value: {} });
+    now = 3000;
+    fake.callEvent({ type: 'ended', call: 'out-1', reason: 'local-bye' });
+    expect(seen.map((e) => (e.type === 'call.state' ? e.call.state : e.type))).toEqual([
+      'dialing',
+      'ringing',
+      'active',
+      'held',
+      'ended',
+    ]);
+    expect(seen.at(-1)).toMatchObject({ call: { endedAt: 3000, endReason: 'local-bye' } });
+    expect(fake.pbxCalls).toEqual(['dial 102', 'hold out-1', 'dtmf out-1 12#', 'hangup out-1']);
+    expect(await run(engine, { type: 'calls.list' })).toEqual({ ok: true, value: { calls: [] } });
+    expect(await run(engine, { type: 'call.hangup', callId: 'out-1' })).toMatchObject({
+      ok: false,
+      error: 'not-found',
+    });
+  });
+
+  it('shows an incoming call, answers it, and declines another', async () => {
+    const fake = fakeHost({ pbx: true });
+    const engine = new PeerEngine(fake.host, { log, clock: () => 5 });
+    const seen = events(engine);
+    fake.callEvent({ type: 'incoming', call: 'in-1', from: '"Bob" <sip:102@acme>;tag=x' });
+    expect(seen[0]).toMatchObject({
+      type: 'call.incoming',
+      call: {
+        id: 'in-1',
+        direction: 'in',
+        state: 'incoming',
+        remote: { extension: '102', displayName: 'Bob' },
+      },
+    });
+    expect((await run(engine, { type: 'members.list' })) as unknown).toMatchObject({
+      value: { members: [{ extension: '101', presence: { state: 'ringing' } }, {}] },
+    });
+    expect(await run(engine, { type: 'call.answer', callId: 'in-1' })).toEqual({ ok: true, value: {} });
+    expect(await run(engine, { type: 'call.answer', callId: 'in-1' })).toMatchObject({
+      ok: false,
+      error: 'invalid',
+    });
+    fake.callEvent({ type: 'incoming', call: 'in-2', from: 'sip:103@10.0.0.3' });
+    expect(await run(engine, { type: 'call.decline', callId: 'in-2', toVoicemail: true })).toMatchObject({
+      ok: false,
+      error: 'not-available',
+    });
+    expect(await run(engine, { type: 'call.decline', callId: 'in-2' })).toEqual({ ok: true, value: {} });
+    expect(await run(engine, { type: 'call.transfer', callId: 'in-1', target: '104' })).toEqual({
+      ok: true,
+      value: {},
+    });
+    expect(fake.pbxCalls).toEqual(['answer in-1', 'hangup in-2', 'transfer in-1 104']);
+    expect(
+      seen.filter((e) => e.type === 'call.state').map((e) => (e as { call: { state: string } }).call.state),
+    ).toEqual(['active']);
+  });
+});
+
+describe('PeerEngine before enrollment', () => {
+  it('answers status unenrolled and not-enrolled for office commands', async () => {
+    const engine = new PeerEngine(null, { log });
+    expect(await run(engine, { type: 'office.status' })).toMatchObject({
+      ok: true,
+      value: { enrolled: false },
+    });
+    expect(await run(engine, { type: 'members.list' })).toMatchObject({ ok: false, error: 'not-enrolled' });
+    expect(await run(engine, { type: 'network.view' })).toMatchObject({ ok: false, error: 'not-enrolled' });
+  });
+
+  it('creates an office through the shell and serves the new host (office.changed)', async () => {
+    const fake = fakeHost({ admin: true });
+    const enrollment: EngineEnrollment = {
+      create: async (p) => {
+        if (p.extension === '666')
+          throw new Error('data folder x already belongs to an office; use another folder');
+        return fake.host;
+      },
+      join: async () => {
+        throw new Error('unused');
+      },
+    };
+    const engine = new PeerEngine(null, { log, enrollment });
+    const seen = events(engine);
+    expect(
+      await run(engine, { type: 'office.create', officeName: 'acme', extension: '666', displayName: 'X' }),
+    ).toMatchObject({ ok: false, error: 'already-enrolled' });
+    const r = await run(engine, {
+      type: 'office.create',
+      officeName: 'acme',
+      extension: '101',
+      displayName: 'Ann',
+    });
+    expect(r).toMatchObject({ ok: true, value: { enrolled: true, admin: true, extension: '101' } });
+    expect(seen).toMatchObject([{ type: 'office.changed', status: { enrolled: true } }]);
+    expect(
+      await run(engine, { type: 'office.create', officeName: 'b', extension: '102', displayName: '' }),
+    ).toMatchObject({
+      ok: false,
+      error: 'already-enrolled',
+    });
+  });
+
+  it('a join that waits for approval answers pending, then an enrollment event when approved', async () => {
+    const fake = fakeHost();
+    let approve: (() => void) | null = null;
+    const enrollment: EngineEnrollment = {
+      create: async () => fake.host,
+      join: (_p, onPending) =>
+        new Promise((resolve) => {
+          onPending('req-1');
+          approve = () => resolve(fake.host);
+        }),
+    };
+    const engine = new PeerEngine(null, { log, enrollment });
+    const seen = events(engine);
+    const r = await run(engine, { type: 'office.join', extension: '102', displayName: 'Bob' });
+    expect(r).toMatchObject({
+      ok: true,
+      value: { state: 'pending', status: { enrolled: false, pendingJoin: true } },
+    });
+    (approve as unknown as () => void)();
+    await new Promise((res) => setTimeout(res, 10));
+    expect(seen.map((e) => (e.type === 'enrollment' ? `enrollment ${e.state}` : e.type))).toEqual([
+      'enrollment pending',
+      'office.changed',
+      'enrollment enrolled',
+    ]);
+  });
+
+  it('a refused join with a code answers wrong-code', async () => {
+    const enrollment: EngineEnrollment = {
+      create: async () => {
+        throw new Error('unused');
+      },
+      join: async () => {
+        throw new Error('the join code is wrong or was already used');
+      },
+    };
+    const engine = new PeerEngine(null, { log, enrollment });
+    expect(
+      await run(engine, { type: 'office.join', extension: '102', displayName: 'B', code: 'x' }),
+    ).toMatchObject({
+      ok: false,
+      error: 'wrong-code',
+    });
+  });
+
+  it('releases the old host when a new one is attached', () => {
+    const a = fakeHost();
+    const engine = new PeerEngine(a.host, { log });
+    engine.attach(fakeHost().host);
+    expect(a.closed).toBe(1);
+    expect(errors).toEqual([]);
+  });
+});
