@@ -1,5 +1,6 @@
 // The peer's run-time configuration and the validation of user-typed values (CLI flags today,
 // settings in the app later). Validators return a value or throw ConfigError with one clear line.
+import { existsSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 
 export interface PeerConfig {
@@ -50,4 +51,11 @@ export function parseHostPort(value: string, what: string): HostPort {
   if (v.startsWith('[') && isIP(host) !== 6)
     throw new ConfigError(`${what}: "${host}" is not an IPv6 address`);
   return { host: v.startsWith('[') ? host : parseHost(host, what), port: parsePort(m[2], what, false) };
+}
+
+/** An existing .wav file (its content is checked when a call plays it). */
+export function parseWavFile(value: string, what: string): string {
+  if (!/\.wav$/i.test(value)) throw new ConfigError(`${what}: "${value}" is not a .wav file`);
+  if (!existsSync(value) || !statSync(value).isFile()) throw new ConfigError(`${what}: no file "${value}"`);
+  return value;
 }

@@ -63,10 +63,11 @@ describe('bad arguments exit non-zero with one clear line', () => {
     ['unknown command', ['frob'], /unknown command 'frob'/],
     ['command not built yet', ['voicemail', 'list', '--data', dir], /^peerpbx: not available yet: /],
     [
-      'subcommand not built yet',
-      ['phone', 'add', '--data', dir, '--extension', '101', '--password', 'pw'],
-      /not available yet/,
+      'phone add in a folder with no office',
+      ['phone', 'add', '--data', dir, '--extension', '201', '--password', 'pw-201'],
+      /^peerpbx: data folder .* is not in an office: run `peerpbx office create` or `peerpbx join` first$/,
     ],
+    ['bad --play', ['run', '--data', dir, '--play', '/nonexistent/tone.wav'], /--play.*no file/],
     [
       'status with no peer running',
       ['status', '--data', dir],
@@ -98,6 +99,10 @@ describe('peerpbx run and its data folder', () => {
     const peer = await startPeer();
     const lock = join(peer.dataDir, 'peerpbx.lock');
     expect(readFileSync(lock, 'utf8').trim()).toBe(String(peer.pid));
+    // A fresh folder (what `npm start` runs on first): SIP only, and what to do next.
+    expect(peer.stdout()).toMatch(
+      /is not in an office yet \(SIP only\)\. Next: `peerpbx office create --data .*`peerpbx join --data /,
+    );
 
     const second = await runCli(['run', '--data', peer.dataDir, '--bind', '127.0.0.1', '--sip-port', '0']);
     expect(second.code).toBe(1);

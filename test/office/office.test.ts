@@ -89,15 +89,18 @@ describe('an office of three PCs on loopback', () => {
     const s = JSON.parse(r.stdout) as {
       office: string;
       peers: { extension: string; nodeId: string; address: string }[];
-      records: { total: number; responsible: number; replica: number };
+      records: { total: number; responsible: number; replica: number; list: { kind: string }[] };
       replicaHealth: { state: string; possible: number };
     };
     expect(s.office).toBe('acme');
     expect(s.peers.map((p) => p.extension).sort()).toEqual(['101', '102', '103']);
     expect(s.peers.map((p) => p.nodeId).sort()).toEqual(peers.map((p) => p.nodeId).sort());
-    // Three CERTIFICATE records, three copies each, three peers: every peer holds all three.
-    expect(s.records.total).toBe(3);
-    expect(s.records.responsible + s.records.replica).toBe(3);
+    // Three CERTIFICATE records and three SIP-REGISTRATIONs (each `run` starts its phone system),
+    // three copies each, three peers: every peer holds all six.
+    const kinds = s.records.list.map((r) => r.kind).sort();
+    expect(kinds).toEqual([...Array(3).fill('CERTIFICATE'), ...Array(3).fill('SIP-REGISTRATION')]);
+    expect(s.records.total).toBe(6);
+    expect(s.records.responsible + s.records.replica).toBe(6);
     expect(s.replicaHealth).toMatchObject({ state: 'ok', possible: 3 });
     const human = await mustSucceed(['status', '--data', dirs.c]);
     expect(human.stdout).toMatch(/office acme/);

@@ -14,7 +14,9 @@ export type ControlRequest =
   | { op: 'lookup'; extension: string }
   | { op: 'join-requests' }
   | { op: 'approve'; id: string }
-  | { op: 'deny'; id: string };
+  | { op: 'deny'; id: string }
+  /** `phone add` changed the desk-phone accounts in the settings: serve them now. */
+  | { op: 'reload-desk-phones' };
 
 export type ControlAnswer = { ok: true; result: unknown } | { ok: false; error: string };
 
@@ -24,6 +26,7 @@ export function parseControlRequest(line: string): ControlRequest | null {
     switch (o?.op) {
       case 'status':
       case 'join-requests':
+      case 'reload-desk-phones':
         return { op: o.op };
       case 'lookup':
         return typeof o.extension === 'string' ? { op: 'lookup', extension: o.extension } : null;

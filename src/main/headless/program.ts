@@ -1,11 +1,20 @@
 // The `peerpbx` command line's definition (DESIGN.md, "Headless command line"). Every bad input ends in ONE line
 // on stderr and a non-zero exit: scripts and tests read it, so no stack traces or help dumps.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, DEFAULTS, type HostPort, parseHost, parseHostPort, parsePort } from '../config.ts';
+import {
+  ConfigError,
+  DEFAULTS,
+  type HostPort,
+  parseHost,
+  parseHostPort,
+  parsePort,
+  parseWavFile,
+} from '../config.ts';
 import { NoRunningPeer } from '../control/client.ts';
 import { JoinError } from '../enrollment/join.ts';
 import { IdentityError } from '../identity/identity.ts';
 import { createLogger } from '../log.ts';
+import { DeskPhoneAccountError } from '../office/desk-phone-accounts.ts';
 import {
   approveCommand,
   createCommand,
@@ -16,6 +25,7 @@ import {
   requestsCommand,
   statusCommand,
 } from './office-commands.ts';
+import { phoneAddCommand } from './phone-commands.ts';
 import { runPeer } from './run.ts';
 
 /** Thrown by commands that exist on the card but not yet in the code. */
@@ -133,15 +143,21 @@ export function buildProgram(): Command {
     .option('--overlay-port <n>', 'overlay port', port('--overlay-port'), DEFAULTS.overlayPort)
     .option('--http-port <n>', 'port of the local UI over HTTP', port('--http-port'), DEFAULTS.httpPort)
     .option('--peer <host:port>', 'a peer to join through; repeatable', collectPeer, [])
+    .option('--auto-answer', "answer this user's calls automatically (tests, appliances)")
+    .option('--play <file.wav>', 'play this WAV file to every call (looping)', flag('--play', parseWavFile))
+    .option('--record <dir>', "write each call's received audio as a WAV file in this folder")
     .action(async (o) => {
-      const code = await runPeer({
-        dataDir: o.data,
-        bind: o.bind,
-        sipPort: o.sipPort,
-        overlayPort: o.overlayPort,
-        httpPort: o.httpPort,
-        peers: o.peer,
-      });
+      const code = await runPeer(
+        {
+          dataDir: o.data,
+          bind: o.bind,
+          sipPort: o.sipPort,
+          overlayPort: o.overlayPort,
+          httpPort: o.httpPort,
+          peers: o.peer,
+        },
+        { autoAnswer: o.autoAnswer === true, play: o.play, record: o.record },
+      );
       process.exitCode = code;
     });
 
@@ -152,7 +168,7 @@ export function buildProgram(): Command {
     .addOption(data())
     .requiredOption('--extension <ext>', 'extension of the phone')
     .requiredOption('--password <pw>', 'digest password of the phone')
-    .action(notYet('phone add needs the record store (issue 5)'));
+    .action(phoneAddCommand);
 
   program
     .command('status')
@@ -208,7 +224,7 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version end here with code 0; errors were already printed as one line.
       return err.exitCode;
     }
-    if (err instanceof IdentityError || err instanceof JoinError) {
+    if (err instanceof IdentityError || err instanceof JoinError || err instanceof DeskPhoneAccountError) {
       process.stderr.write(`peerpbx: ${err.message}\n`);
       return 1;
     }

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import type { TimerConfig } from '../../core/sip/transaction/layer.ts';
 import type { PeerConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
-import { Peer } from '../peer.ts';
+import { Peer, type PeerOptions } from '../peer.ts';
 import { acquireDataLock } from './lock.ts';
 import { discoveryFromEnv, passphraseFromEnv } from './office-commands.ts';
 
@@ -28,7 +28,7 @@ function timersFromEnv(): Partial<TimerConfig> | undefined {
 }
 
 /** Runs until a signal; returns the exit code. */
-export async function runPeer(config: PeerConfig): Promise<number> {
+export async function runPeer(config: PeerConfig, phone: PeerOptions['phone'] = {}): Promise<number> {
   const dataDir = resolve(config.dataDir);
   let lock: ReturnType<typeof acquireDataLock>;
   try {
@@ -46,6 +46,7 @@ export async function runPeer(config: PeerConfig): Promise<number> {
       sipTimers: timersFromEnv(),
       passphrase: passphraseFromEnv(),
       discovery: discoveryFromEnv(),
+      phone,
     });
   } catch (err) {
     lock.release();
@@ -87,6 +88,11 @@ export async function runPeer(config: PeerConfig): Promise<number> {
       `peerpbx office ${id.office} extension ${id.extension} node ${office.nodeId} overlay tls://${sip.host}:${office.overlayPort}${enroll}\n`,
     );
   }
+  if (peer.pbx) process.stdout.write(`peerpbx phone ${peer.pbx.phone.uri} registrar ${peer.pbx.sipUri}\n`);
+  else
+    process.stdout.write(
+      `peerpbx: ${dataDir} is not in an office yet (SIP only). Next: \`peerpbx office create --data ${dataDir} --name NAME --extension EXT\` for a new office, or \`peerpbx join --data ${dataDir} --extension EXT --code CODE\` with a code from the admin's \`office invite\`; then run again.\n`,
+    );
   process.stdout.write(`peerpbx listening: sip udp://${hostPort} tcp://${hostPort} data ${dataDir}\n`);
   log.info('peer running', { pid: process.pid, sipPort: sip.port, bind: sip.host, dataDir });
 

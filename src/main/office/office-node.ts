@@ -40,14 +40,19 @@ export interface Contact {
   uri: string;
   nodeId: string;
   address: string;
+  /** Registration contacts: whether it is a desk phone served by that peer. */
+  deskPhone?: boolean;
 }
 
 export interface LookupResult {
   extension: string;
   user: string;
   reachable: boolean;
-  /** member: the peer is in our membership view; certificate: its CERTIFICATE record was fetched. */
-  via: Array<'member' | 'certificate'>;
+  /**
+   * registration: live SIP-REGISTRATION contacts (what `peerpbx lookup` answers: where a call rings);
+   * member / certificate: OfficeNode.lookup's membership view and CERTIFICATE record (who is enrolled).
+   */
+  via: Array<'registration' | 'member' | 'certificate'>;
   contacts: Contact[];
 }
 
