@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Engine } from '../core/api/engine.ts';
-import { parseHostPort } from './config.ts';
+import { type HostPort, parseHostPort } from './config.ts';
 import type { EngineEnrollment, EngineHost } from './engine/host.ts';
 import { PeerEngine } from './engine/peer-engine.ts';
 import { createEngineHost } from './engine/peer-host.ts';
@@ -29,6 +29,8 @@ export interface StartAppOptions {
   sipPort?: number;
   overlayPort?: number;
   discovery?: PeerOptions['discovery'];
+  /** Overlay addresses of office peers (routed subnets); a join's peer address is added. */
+  peers?: HostPort[];
 }
 
 const isInUse = (err: unknown) => (err as NodeJS.ErrnoException)?.code === 'EADDRINUSE';
@@ -41,7 +43,7 @@ async function startPeer(o: StartAppOptions, passphrase: string | undefined): Pr
     sipPort: o.sipPort ?? 5060,
     overlayPort: o.overlayPort ?? 7070,
     httpPort: 0,
-    peers: [],
+    peers: o.peers ?? [],
     passphrase,
     discovery: o.discovery ?? discoveryFromEnv(),
     log: o.log.child({ component: 'peer' }),
@@ -63,7 +65,7 @@ export async function startApp(opts: StartAppOptions): Promise<RunningApp> {
   mkdirSync(dataDir, { recursive: true });
   const lock = acquireDataLock(dataDir);
   if (!lock.ok) throw new Error(`data folder ${dataDir} is in use by a running peer (pid ${lock.pid})`);
-  const o = { ...opts, dataDir };
+  const o: StartAppOptions = { ...opts, dataDir, peers: [...(opts.peers ?? [])] };
   // The admin passphrase opens the CA key for enrolling PCs; kept in memory only.
   let passphrase = passphraseFromEnv();
   let peer: Peer;
@@ -99,16 +101,19 @@ export async function startApp(opts: StartAppOptions): Promise<RunningApp> {
       return restart();
     },
     async join(p, onPending) {
+      const via = p.peer ? [parseHostPort(p.peer, 'office peer')] : [];
       await joinOffice({
         dataDir,
         extension: p.extension,
         code: p.code,
         displayName: p.displayName,
-        peers: p.peer ? [parseHostPort(p.peer, 'office peer')] : [],
+        peers: via,
         discovery: o.discovery ?? discoveryFromEnv(),
         onPending: (id) => onPending(id),
         log: opts.log.child({ component: 'join' }),
       });
+      // The member peer starts from where the office was found (the peer cache is still empty).
+      o.peers?.push(...via);
       return restart();
     },
   };
