@@ -8,7 +8,8 @@ export interface PeerConfig {
   bind: string;
   sipPort: number;
   overlayPort: number;
-  httpPort: number;
+  /** The local UI (HTTP + WebSocket on 127.0.0.1); undefined: no UI. */
+  httpPort?: number;
   peers: HostPort[];
 }
 
@@ -21,6 +22,7 @@ export const DEFAULTS = {
   bind: '0.0.0.0',
   sipPort: 5060,
   overlayPort: 7070,
+  /** Suggested UI port (`npm start`); `run` serves no UI without --http-port. */
   httpPort: 8080,
 } as const;
 

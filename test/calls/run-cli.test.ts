@@ -63,7 +63,11 @@ describe.skipIf(!haveSipp())('two PCs through the peerpbx CLI: run starts the ph
       'pw-201',
     ]);
     expect(offline.stdout).toMatch(/desk-phone account 201@acme added; served when the peer runs/);
-    a = await runPeer(dirs.a);
+    a = await runPeer(dirs.a, { extra: ['--http-port', '0'] });
+    // The UI of an enrolled peer: its URL line (the engine over this peer's office and phone system).
+    const ui = /^peerpbx ui (http:\/\/127\.0\.0\.1:\d+\/)#token=\S+$/m.exec(a.run.stdout());
+    expect(ui, a.run.stdout()).not.toBeNull();
+    expect((await fetch(ui?.[1] ?? '')).status).toBeLessThan(500);
     const code = await invite(dirs.a, '102');
     await mustSucceed(['join', '--data', dirs.b, '--extension', '102', '--code', code, '--peer', a.overlay]);
     mkdirSync(dirs.wav, { recursive: true });

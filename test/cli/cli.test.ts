@@ -120,6 +120,20 @@ describe('peerpbx run and its data folder', () => {
     for (const line of end.stderr.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
   });
 
+  it('--http-port on a fresh folder (what `npm start` runs): the UI URL with the folder token, SIP only', async () => {
+    const peer = await startPeer(['--http-port', '0']);
+    const m = /^peerpbx ui (http:\/\/127\.0\.0\.1:\d+\/)#token=(\S+)$/m.exec(peer.stdout());
+    expect(m, peer.stdout()).not.toBeNull();
+    expect(m?.[2]).toBe(readFileSync(join(peer.dataDir, 'ui-token'), 'utf8').trim());
+    // The renderer is served when it was built (npm run build); the bridge answers either way.
+    const page = await fetch(m?.[1] ?? '');
+    if (existsSync(join(import.meta.dirname, '../../dist/renderer/index.html'))) {
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<html/i);
+    } else expect(page.status).toBeLessThan(500);
+    expect((await peer.stop()).code).toBe(0);
+  });
+
   it('takes over a stale lock left by a dead process', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'peerpbx.lock'), '999999999\n');

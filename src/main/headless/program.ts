@@ -141,7 +141,11 @@ export function buildProgram(): Command {
       DEFAULTS.sipPort,
     )
     .option('--overlay-port <n>', 'overlay port', port('--overlay-port'), DEFAULTS.overlayPort)
-    .option('--http-port <n>', 'port of the local UI over HTTP', port('--http-port'), DEFAULTS.httpPort)
+    .option(
+      '--http-port <n>',
+      `serve the UI on http://127.0.0.1:N (0 = any free port; e.g. ${DEFAULTS.httpPort}); no UI without it`,
+      port('--http-port'),
+    )
     .option('--peer <host:port>', 'a peer to join through; repeatable', collectPeer, [])
     .option('--auto-answer', "answer this user's calls automatically (tests, appliances)")
     .option('--play <file.wav>', 'play this WAV file to every call (looping)', flag('--play', parseWavFile))

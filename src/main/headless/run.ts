@@ -77,6 +77,22 @@ export async function runPeer(config: PeerConfig, phone: PeerOptions['phone'] = 
     log.info('memory', { gc: !!gc, ...process.memoryUsage(), ...peer.stats() });
   });
 
+  let ui: RunningUi | null = null;
+  if (config.httpPort !== undefined) {
+    try {
+      ui = await startUi(peer, dataDir, config.httpPort);
+    } catch (err) {
+      await peer.stop();
+      lock.release();
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'EADDRINUSE')
+        return fail(`cannot serve the UI on 127.0.0.1:${config.httpPort}: address in use`);
+      return fail(`UI failed to start: ${e.message}`);
+    }
+    // Before the SIP line (scripts take that as ready). The URL holds the token: stdout only.
+    process.stdout.write(`peerpbx ui ${ui.url}\n`);
+  }
+
   const sip = peer.sipAddress;
   const hostPort = `${isIPv6(sip.host) ? `[${sip.host}]` : sip.host}:${sip.port}`;
   const office = peer.office;
@@ -99,9 +115,42 @@ export async function runPeer(config: PeerConfig, phone: PeerOptions['phone'] = 
   const signal = await stopSignal;
   log.info('shutting down', { signal });
   try {
+    await ui?.close();
     await peer.stop();
   } finally {
     lock.release();
   }
   return 0;
+}
+
+interface RunningUi {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The engine over this peer and the token-protected UI on 127.0.0.1. Loaded only with --http-port,
+ * so a peer without a UI never loads the renderer's bridge. The UI cannot enroll a folder here
+ * (no EngineEnrollment: `office create` / `join` from the CLI, then run again).
+ */
+async function startUi(peer: Peer, dataDir: string, httpPort: number): Promise<RunningUi> {
+  const [{ startPeerUi }, { PeerEngine }, { createEngineHost }] = await Promise.all([
+    import('../engine/ui.ts'),
+    import('../engine/peer-engine.ts'),
+    import('../engine/peer-host.ts'),
+  ]);
+  const engine = new PeerEngine(createEngineHost(peer), { log: log.child({ component: 'engine' }) });
+  try {
+    const ui = await startPeerUi({ engine, dataDir, httpPort, log });
+    return {
+      url: ui.url,
+      close: async () => {
+        await ui.close();
+        engine.close();
+      },
+    };
+  } catch (err) {
+    engine.close();
+    throw err;
+  }
 }
