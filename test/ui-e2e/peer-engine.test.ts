@@ -74,6 +74,7 @@ function fakeHost(opts: { admin?: boolean; pbx?: boolean } = {}): Fake {
       ext === '102'
         ? { reachable: true, contacts: ['sip:102@10.0.0.2:5062'] }
         : { reachable: false, contacts: [] },
+    displayName: async (ext, nodeId) => (ext === '102' && nodeId === A ? 'Bob' : undefined),
     onMembership: (l) => {
       memberListener = l;
       return () => {
@@ -218,9 +219,9 @@ describe('PeerEngine over an enrolled host', () => {
     });
     const m = await run(engine, { type: 'members.list' });
     if (!m.ok) throw new Error('members');
-    expect(m.value.members.map((x) => [x.extension, x.presence.state, x.nodeId])).toEqual([
-      ['101', 'available', B],
-      ['102', 'available', A],
+    expect(m.value.members.map((x) => [x.extension, x.displayName, x.presence.state, x.nodeId])).toEqual([
+      ['101', 'Ann', 'available', B],
+      ['102', 'Bob', 'available', A],
     ]);
     const found = await run(engine, { type: 'lookup', extension: '102' });
     expect(found).toMatchObject({
@@ -280,6 +281,31 @@ describe('PeerEngine over an enrolled host', () => {
       ['member.up', '104'],
       ['member.down', '104'],
       ['member.down', '102'],
+    ]);
+  });
+
+  it('lists a member that left as offline until it is back', async () => {
+    const fake = fakeHost();
+    const engine = new PeerEngine(fake.host, { log });
+    const states = async () => {
+      const r = await run(engine, { type: 'members.list' });
+      return r.ok ? r.value.members.map((m) => [m.extension, m.presence.state, m.upSince]) : r;
+    };
+    expect(await states()).toEqual([
+      ['101', 'available', 1000],
+      ['102', 'available', 2000],
+    ]);
+    const left = fake.members.splice(1, 1)[0];
+    fake.membership('down', A);
+    expect(await states()).toEqual([
+      ['101', 'available', 1000],
+      ['102', 'offline', null],
+    ]);
+    fake.members.push(left);
+    fake.membership('up', A);
+    expect(await states()).toEqual([
+      ['101', 'available', 1000],
+      ['102', 'available', 2000],
     ]);
   });
 

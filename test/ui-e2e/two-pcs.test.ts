@@ -150,6 +150,17 @@ describe('two PCs of one office in the browser', () => {
       await expect.poll(() => row.textContent(), { timeout: 5000 }).toMatch(/available/i);
       expect(await pc.page?.csp()).toEqual([]);
     }
+    // B's name, typed on its first-run screen, travels in its registration to A's directory.
+    const bob = a.page?.page.locator('li.member[data-extension="102"]');
+    await expect
+      .poll(
+        async () => {
+          if (!/Bob/.test((await bob?.textContent()) ?? '')) await a.page?.page.reload();
+          return bob?.textContent();
+        },
+        { timeout: 10_000, interval: 1000 },
+      )
+      .toMatch(/Bob/);
     await shot(a, 'home-101');
     await shot(b, 'home-102');
   }, 40_000);

@@ -85,6 +85,8 @@ export interface EngineHost {
   members(): HostMember[];
   holdings(): HostHolding[];
   lookup(extension: string): Promise<HostLookup>;
+  /** The name a member published with its registration (undefined: none or not found). */
+  displayName(extension: string, nodeId: string): Promise<string | undefined>;
   onMembership(listener: (e: { type: 'up' | 'down'; nodeId: string }) => void): () => void;
   /** Admin only: a one-time join code (throws with a clear message elsewhere). */
   invite(extension: string): { code: string };

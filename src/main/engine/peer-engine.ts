@@ -65,6 +65,10 @@ export class PeerEngine extends UnavailableEngine {
   private detach: Array<() => void> = [];
   /** Last known extension per Node-ID, so member.down can name who left. */
   private readonly known = new Map<string, string | null>();
+  /** Members seen up that left the view: listed as offline until they come back. */
+  private readonly gone = new Map<string, Member>();
+  /** Display names members published with their registrations, by Node-ID. */
+  private readonly names = new Map<string, string>();
   private pendingJoin = false;
 
   constructor(host: EngineHost | null, opts: PeerEngineOptions) {
@@ -116,12 +120,15 @@ export class PeerEngine extends UnavailableEngine {
     if (!host) return;
     if (type === 'down') {
       const extension = this.known.get(nodeId) ?? null;
+      const last = this.lastSeen.get(nodeId);
+      if (last) this.gone.set(nodeId, { ...last, upSince: null, presence: { state: 'offline' } });
       this.emit({ type: 'member.down', extension, nodeId });
       return;
     }
     const m = host.members().find((x) => x.nodeId === nodeId);
     if (!m) return;
     this.known.set(nodeId, m.extension);
+    this.gone.delete(nodeId);
     const member = this.memberOf(m);
     if (member) this.emit({ type: 'member.up', member });
   }
@@ -153,23 +160,33 @@ export class PeerEngine extends UnavailableEngine {
   /** A contract member; null for a member whose extension is not known yet (not dialable). */
   private memberOf(m: HostMember): Member | null {
     if (!m.extension) return null;
-    return {
+    const member: Member = {
       extension: m.extension,
-      displayName: m.self ? (this.host?.identity().displayName ?? '').slice(0, 64) : '',
+      displayName: (m.self
+        ? (this.host?.identity().displayName ?? '')
+        : (this.names.get(m.nodeId) ?? '')
+      ).slice(0, 64),
       address: m.address.slice(0, 300),
       nodeId: m.nodeId,
       upSince: m.upSince,
       // A member in the view is up: available until PRESENCE records (issue 6) say more.
       presence: m.self ? ownPresence(this.calls.list()) : { state: 'available' },
     };
+    this.lastSeen.set(m.nodeId, member);
+    return member;
   }
 
+  private readonly lastSeen = new Map<string, Member>();
+
+  /** Up members, then those that left (offline) unless their extension is up elsewhere. */
   members(): Member[] {
     const out: Member[] = [];
     for (const m of this.requireHost().members()) {
       const member = this.memberOf(m);
       if (member) out.push(member);
     }
+    const up = new Set(out.map((m) => m.extension));
+    for (const m of this.gone.values()) if (!up.has(m.extension)) out.push({ ...m });
     return out.sort((a, b) => a.extension.localeCompare(b.extension, 'en', { numeric: true }));
   }
 
@@ -200,6 +217,27 @@ export class PeerEngine extends UnavailableEngine {
       .filter((r) => r.copies < COPIES)
       .map(({ kind, resource, copies: c }) => ({ kind, resource, copies: c }));
     return { ring, records, replicaHealth: { records: records.length, underReplicated } };
+  }
+
+  /** Fetches the display names not known yet (bounded: a slow overlay leaves them blank). */
+  async learnNames(budgetMs = 1500): Promise<void> {
+    const host = this.host;
+    if (!host) return;
+    const missing = host.members().filter((m) => !m.self && m.extension && !this.names.has(m.nodeId));
+    if (missing.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const fetches = Promise.all(
+      missing.map(async (m) => {
+        try {
+          const name = await host.displayName(m.extension as string, m.nodeId);
+          if (name) this.names.set(m.nodeId, name);
+        } catch (err) {
+          this.log.info('display name not fetched', { extension: m.extension, err: (err as Error).message });
+        }
+      }),
+    );
+    await Promise.race([fetches, new Promise((r) => (timer = setTimeout(r, budgetMs)))]);
+    clearTimeout(timer);
   }
 
   requireHost(): EngineHost {
@@ -248,7 +286,11 @@ function handlers(box: Box, enrollment: EngineEnrollment | undefined): CommandHa
 
   const h: CommandHandlers = {
     'office.status': () => okReply<'office.status'>(engine().status()),
-    'members.list': () => engine().withHost(() => okReply<'members.list'>({ members: engine().members() })),
+    'members.list': () =>
+      engine().withHost(async () => {
+        await engine().learnNames();
+        return okReply<'members.list'>({ members: engine().members() });
+      }),
     'network.view': () => engine().withHost(() => okReply<'network.view'>(engine().network())),
     lookup: (cmd) =>
       engine().withHost(async (host) => {

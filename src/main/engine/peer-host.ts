@@ -3,6 +3,8 @@
 // `pbx` when the peer has one (OfficePbx, being wired into Peer: read through a structural type so
 // this compiles before and after). Call history is read through its own connection to the data
 // folder's database (Peer keeps its handle private; SQLite WAL lets both read and write).
+import { decodeRegistration } from '../../core/pbx/registration-record.ts';
+import { userResourceName } from '../../core/records/resource-names.ts';
 import type { EnrollmentServer } from '../enrollment/server.ts';
 import { openDataDatabase } from '../identity/identity.ts';
 import { inviteToOffice } from '../office/office.ts';
@@ -14,7 +16,7 @@ import type { EngineHost, HostCallEvent, HostJoinRequests, HostPbx } from './hos
 
 type PbxLike = Pick<
   OfficePbx,
-  'dial' | 'answer' | 'hangup' | 'hold' | 'resume' | 'transfer' | 'lookup' | 'on' | 'off'
+  'dial' | 'answer' | 'hangup' | 'hold' | 'resume' | 'transfer' | 'lookup' | 'on' | 'off' | 'directory'
 > & {
   phone: { sendDtmf(callId: string, digits: string): number };
 };
@@ -115,6 +117,19 @@ export function createEngineHost(peer: Peer): EngineHost | null {
         return { reachable: r.reachable || regs.length > 0, contacts };
       }
       return { reachable: r.reachable, contacts };
+    },
+    displayName: async (extension, nodeId) => {
+      if (!pbx) return undefined;
+      const values = await pbx.directory.values(
+        userResourceName(extension, office.identity.office),
+        'SIP-REGISTRATION',
+      );
+      for (const v of values) {
+        if (v.key !== nodeId || !v.exists) continue;
+        const d = decodeRegistration(v.value);
+        if (d.ok && d.value.displayName) return d.value.displayName;
+      }
+      return undefined;
     },
     onMembership(listener) {
       const up = ({ nodeId }: { nodeId: string }) => listener({ type: 'up', nodeId });
