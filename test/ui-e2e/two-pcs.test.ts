@@ -218,4 +218,44 @@ describe('two PCs of one office in the browser', () => {
     }
     for (const pc of pcs) expect(await pc.page?.csp()).toEqual([]);
   }, 45_000);
+
+  it('a third PC asks to join; the admin approves it in Settings and it is enrolled', async () => {
+    const a = pcs[0];
+    const cDir = join(root, 'c');
+    const app = await startApp({
+      dataDir: cDir,
+      log: createLogger({ component: 'ui-e2e', dataDir: cDir }),
+      bind: '127.0.0.1',
+      sipPort: 0,
+      overlayPort: 0,
+      discovery: { mdns: false, broadcast: false },
+    });
+    const c = await servePc(app.engine, cDir, () => app.stop());
+    if (!browser) throw new Error('no browser');
+    c.page = await openPage(browser, c.ui.url);
+    const pc = c.page.page;
+    const form = pc.getByRole('form', { name: 'Join an office' });
+    await form.getByLabel('Peer address (optional)').fill(`127.0.0.1:${overlayPort}`);
+    await form.getByLabel('Extension', { exact: true }).fill('103');
+    await form.getByLabel('Your name').fill('Carol');
+    await form.getByRole('radio', { name: /Ask the admin/ }).check();
+    await form.getByRole('button', { name: 'Ask to join' }).click();
+    await expect.poll(() => pc.getByText('Waiting for the admin').count(), { timeout: 10_000 }).toBe(1);
+    await shot(c, 'first-run-waiting-103');
+
+    const pa = a.page?.page;
+    if (!pa) throw new Error('no page');
+    await pa.getByRole('button', { name: /^Settings/ }).click();
+    const request = pa.getByRole('list', { name: 'Join requests' }).getByRole('listitem');
+    await expect.poll(() => request.textContent(), { timeout: 10_000 }).toMatch(/Carol.*extension 103/);
+    await shot(a, 'settings-join-request-101');
+    await request.getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(() => pc.getByText('PeerPBX · acme').count(), { timeout: 20_000 }).toBe(1);
+    expect(await app.engine.command({ type: 'office.status' })).toMatchObject({
+      ok: true,
+      value: { enrolled: true, extension: '103', displayName: 'Carol' },
+    });
+    await shot(c, 'home-103');
+    for (const p of [a, c]) expect(await p.page?.csp()).toEqual([]);
+  }, 45_000);
 });

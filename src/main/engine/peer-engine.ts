@@ -12,8 +12,9 @@ import type {
 } from '../../core/api/contract.ts';
 import { type CommandHandlers, errReply, okReply, UnavailableEngine } from '../../core/api/engine.ts';
 import type { Logger } from '../log.ts';
+import { joinRequestView } from '../office/office-api.ts';
 import { CallTable, historyEntryOf } from './calls.ts';
-import type { EngineEnrollment, EngineHost, HostJoinRequest, HostMember } from './host.ts';
+import type { EngineEnrollment, EngineHost, HostMember } from './host.ts';
 
 /** Copies of every record the office keeps (responsible + 2 replicas). */
 const COPIES = 3;
@@ -29,17 +30,6 @@ function ownPresence(calls: Call[]): Presence {
   if (calls.some((c) => c.state === 'active' || c.state === 'held')) return { state: 'on-call' };
   if (calls.some((c) => c.state === 'incoming')) return { state: 'ringing' };
   return { state: 'available' };
-}
-
-export function joinRequestOf(r: HostJoinRequest) {
-  return {
-    id: r.id,
-    extension: r.extension,
-    displayName: (r.displayName ?? '').slice(0, 64),
-    ...(/^[0-9a-f]{32}$/.test(r.nodeId) ? { nodeId: r.nodeId } : {}),
-    address: r.address.slice(0, 300),
-    receivedAt: r.at,
-  };
 }
 
 /** Maps an enrollment failure's message to the contract's error codes. */
@@ -91,7 +81,7 @@ export class PeerEngine extends UnavailableEngine {
     const requests = host.joinRequests;
     if (requests)
       this.detach.push(
-        requests.onRequest((r) => this.emit({ type: 'join-request', request: joinRequestOf(r) })),
+        requests.onRequest((r) => this.emit({ type: 'join-request', request: joinRequestView(r) })),
       );
     if (host.pbx)
       this.detach.push(
@@ -318,7 +308,9 @@ function handlers(box: Box, enrollment: EngineEnrollment | undefined): CommandHa
       }),
     'join-requests.list': () =>
       engine().withHost((host) =>
-        okReply<'join-requests.list'>({ requests: (host.joinRequests?.pending() ?? []).map(joinRequestOf) }),
+        okReply<'join-requests.list'>({
+          requests: (host.joinRequests?.pending() ?? []).map(joinRequestView),
+        }),
       ),
     'join-requests.decide': (cmd) =>
       engine().withHost(async (host) => {
