@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Engine } from '../core/api/engine.ts';
 import { type HostPort, parseHostPort } from './config.ts';
+import { Discovery, type FoundPeer } from './discovery/discovery.ts';
 import type { EngineEnrollment, EngineHost } from './engine/host.ts';
 import { PeerEngine } from './engine/peer-engine.ts';
 import { createEngineHost } from './engine/peer-host.ts';
@@ -33,6 +34,8 @@ export interface StartAppOptions {
   peers?: HostPort[];
 }
 
+const DISCOVER_MS = 2500;
+
 const isInUse = (err: unknown) => (err as NodeJS.ErrnoException)?.code === 'EADDRINUSE';
 
 /** Starts a peer on the usual ports; another program (a desk softphone) may hold them: then any port. */
@@ -58,6 +61,34 @@ async function startPeer(o: StartAppOptions, passphrase: string | undefined): Pr
     });
     return Peer.start({ ...base, sipPort: 0, overlayPort: 0 });
   }
+}
+
+/** Browses the LAN for office announcements for a moment; one entry per office CA. */
+async function discoverOffices(
+  options: PeerOptions['discovery'],
+  log: Logger,
+): Promise<Array<{ id: string; name: string; peers: number; address?: string }>> {
+  const found = new Map<string, FoundPeer>();
+  const d = new Discovery({
+    accept: () => true, // browse only: the join's TLS answer proves which office it is
+    mdns: options?.mdns,
+    broadcast: options?.broadcast,
+    beaconPort: options?.beaconPort,
+    logger: log.child({ component: 'discovery' }),
+  });
+  d.on('peer', (p) => found.set(p.nodeId, p));
+  await d.start();
+  const ms = Number(process.env.PEERPBX_JOIN_DISCOVER_MS);
+  await new Promise((r) => setTimeout(r, Number.isFinite(ms) && ms > 0 ? ms : DISCOVER_MS));
+  await d.stop();
+  const offices = new Map<string, { id: string; name: string; peers: number; address?: string }>();
+  for (const p of found.values()) {
+    const o = offices.get(p.caFingerprint) ?? { id: p.caFingerprint, name: p.office, peers: 0 };
+    o.peers++;
+    o.address ??= `${p.host.includes(':') ? `[${p.host}]` : p.host}:${p.port}`;
+    offices.set(p.caFingerprint, o);
+  }
+  return [...offices.values()];
 }
 
 export async function startApp(opts: StartAppOptions): Promise<RunningApp> {
@@ -88,6 +119,7 @@ export async function startApp(opts: StartAppOptions): Promise<RunningApp> {
   };
 
   const enrollment: EngineEnrollment = {
+    discover: () => discoverOffices(o.discovery ?? discoveryFromEnv(), opts.log),
     async create(p) {
       const pass = p.passphrase ?? passphrase ?? generatePassphrase();
       createOffice({

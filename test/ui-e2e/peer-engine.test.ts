@@ -544,6 +544,26 @@ describe('PeerEngine before enrollment', () => {
     ]);
   });
 
+  it('lists the offices found on the LAN, or no-office-found', async () => {
+    let found = [{ id: 'f'.repeat(64), name: 'acme', peers: 2, address: '10.0.0.1:7070' }];
+    const enrollment: EngineEnrollment = {
+      discover: async () => found,
+      create: async () => {
+        throw new Error('unused');
+      },
+      join: async () => {
+        throw new Error('unused');
+      },
+    };
+    const engine = new PeerEngine(null, { log, enrollment });
+    expect(await run(engine, { type: 'offices.discover' })).toEqual({ ok: true, value: { offices: found } });
+    found = [];
+    expect(await run(engine, { type: 'offices.discover' })).toMatchObject({
+      ok: false,
+      error: 'no-office-found',
+    });
+  });
+
   it('a refused join with a code answers wrong-code', async () => {
     const enrollment: EngineEnrollment = {
       create: async () => {

@@ -117,6 +117,8 @@ export interface JoinOfficeParams {
  * a member; resolves with the new host. Given by the shell (app.ts), which owns the peer's life.
  */
 export interface EngineEnrollment {
+  /** Offices announcing themselves on the LAN (mDNS / broadcast), one entry per office CA. */
+  discover?(): Promise<Array<{ id: string; name: string; peers: number; address?: string }>>;
   create(p: CreateOfficeParams): Promise<EngineHost>;
   join(p: JoinOfficeParams, onPending: (requestId: string) => void): Promise<EngineHost>;
 }

@@ -399,6 +399,23 @@ function handlers(box: Box, enrollment: EngineEnrollment | undefined): CommandHa
         okReply<'history.list'>({ entries: host.history(cmd.limit ?? 100).map(historyEntryOf) }),
       ),
   };
+  if (enrollment?.discover) {
+    const discover = enrollment.discover.bind(enrollment);
+    h['offices.discover'] = async () => {
+      const offices = (await discover()).slice(0, 100).map((o) => ({
+        id: o.id.slice(0, 200),
+        name: o.name.slice(0, 100),
+        peers: o.peers,
+        ...(o.address && /^[^\s]+:\d{1,5}$/.test(o.address) ? { address: o.address.slice(0, 300) } : {}),
+      }));
+      return offices.length > 0
+        ? okReply<'offices.discover'>({ offices })
+        : errReply(
+            'no-office-found',
+            'no office announces itself on this network; type the address of one of its PCs',
+          );
+    };
+  }
   if (enrollment) {
     h['office.create'] = async (cmd) => {
       if (box.self?.status().enrolled) return errReply('already-enrolled', 'this PC is already in an office');
