@@ -418,14 +418,17 @@ describe('PeerEngine calls', () => {
     expect(await run(engine, { type: 'call.hangup', callId: 'out-1' })).toEqual({ ok: true, value: {} });
     now = 3000;
     fake.callEvent({ type: 'ended', call: 'out-1', reason: 'local-bye' });
-    expect(seen.map((e) => (e.type === 'call.state' ? e.call.state : e.type))).toEqual([
-      'dialing',
-      'ringing',
-      'active',
-      'held',
-      'ended',
-    ]);
-    expect(seen.at(-1)).toMatchObject({ call: { endedAt: 3000, endReason: 'local-bye' } });
+    expect(
+      seen.map((e) =>
+        e.type === 'call.state'
+          ? e.call.state
+          : e.type === 'presence.changed'
+            ? `me ${e.presence.state}`
+            : e.type,
+      ),
+    ).toEqual(['dialing', 'ringing', 'active', 'me on-call', 'held', 'ended', 'me available']);
+    expect(seen.find((e) => e.type === 'presence.changed')).toMatchObject({ extension: '101' });
+    expect(seen.at(-2)).toMatchObject({ call: { endedAt: 3000, endReason: 'local-bye' } });
     expect(fake.pbxCalls).toEqual(['dial 102', 'hold out-1', 'dtmf out-1 12#', 'hangup out-1']);
     expect(await run(engine, { type: 'calls.list' })).toEqual({ ok: true, value: { calls: [] } });
     expect(await run(engine, { type: 'call.hangup', callId: 'out-1' })).toMatchObject({

@@ -5,6 +5,7 @@
 import type {
   ApiErrorCode,
   Call,
+  EngineEvent,
   Member,
   NetworkView,
   OfficeStatus,
@@ -92,6 +93,19 @@ export class PeerEngine extends UnavailableEngine {
       );
     this.emit({ type: 'office.changed', status: this.status() });
   }
+
+  /** Every event goes out as usual; a call change that moves our own presence also says so. */
+  override emit(event: EngineEvent): void {
+    super.emit(event);
+    if (event.type !== 'call.state' && event.type !== 'call.incoming') return;
+    const host = this.host;
+    const presence = ownPresence(this.calls.list());
+    if (!host || presence.state === this.lastPresence) return;
+    this.lastPresence = presence.state;
+    super.emit({ type: 'presence.changed', extension: host.identity().extension, presence });
+  }
+
+  private lastPresence: Presence['state'] = 'available';
 
   /** Stops listening to the host (the shell stops the peer itself). */
   close(): void {
