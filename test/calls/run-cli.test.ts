@@ -118,6 +118,8 @@ describe.skipIf(!haveSipp())('two PCs through the peerpbx CLI: run starts the ph
     await sippRegister(port, '202', await freePort(), 'pw-202');
     const phone = await lookupJson(dirs.b, '202');
     expect(phone.contacts[0]).toMatchObject({ deskPhone: true, nodeId: a.nodeId });
+    const human = await mustSucceed(['lookup', '--data', dirs.b, '--extension', '202']);
+    expect(human.stdout).toMatch(new RegExp(`^sip:202@\\S+ node ${a.nodeId} at \\S+ \\(desk phone\\)$`, 'm'));
     // The clear password is nowhere in the data folder's settings: only HA1.
     const db = new Database(join(dirs.a, 'peer.db'), { readonly: true });
     const stored = db

@@ -117,7 +117,9 @@ export async function statusCommand(o: { data: string; json?: boolean }): Promis
 export async function lookupCommand(o: { data: string; extension: string; json?: boolean }): Promise<void> {
   const r = (await askPeer(o.data, { op: 'lookup', extension: o.extension })) as LookupResult;
   if (o.json) out(JSON.stringify(r));
-  else if (r.reachable) for (const c of r.contacts) out(`${c.uri} node ${c.nodeId} at ${c.address || '?'}`);
+  else if (r.reachable)
+    for (const c of r.contacts)
+      out(`${c.uri} node ${c.nodeId} at ${c.address || '?'}${c.deskPhone ? ' (desk phone)' : ''}`);
   else out(`${r.user} is not reachable`);
   process.exitCode = r.reachable ? 0 : 1;
 }

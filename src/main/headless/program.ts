@@ -66,7 +66,9 @@ Commands in full:
   peerpbx join   --data DIR --extension EXT --code CODE [--peer HOST:PORT] [--display-name N]
                  (without --code: waits until the admin approves)
   peerpbx run    --data DIR [--bind ADDR] [--sip-port N] [--overlay-port N] [--http-port N] [--peer HOST:PORT]...
-  peerpbx phone add --data DIR --extension EXT --password PW
+                 [--auto-answer] [--play FILE.wav] [--record DIR]
+                 (in an office: the registrar/proxy for desk phones on --sip-port, this user's phone)
+  peerpbx phone add --data DIR --extension EXT --password PW   (stored as digest HA1; a running peer serves it at once)
   peerpbx status --data DIR [--json]
   peerpbx lookup --data DIR --extension EXT [--json]
   peerpbx voicemail list --data DIR [--json]
