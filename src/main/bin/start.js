@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: the Electron app where its binary is installed; otherwise the headless peer.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,20 +33,17 @@ if (electron && ensureBuilt(electronMain)) {
   const child = spawn(electron, [electronMain, ...process.argv.slice(2)], { stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
-  const data = process.env.PEERPBX_DATA ?? join(homedir(), '.peerpbx');
-  mkdirSync(data, { recursive: true });
   console.log(
     electron
-      ? 'The desktop app could not be built: starting the headless peer instead.'
-      : 'Electron is not installed on this machine (its binary download failed): starting the headless peer instead.',
+      ? 'The desktop app could not be built: starting PeerPBX with its UI in your browser instead.'
+      : 'Electron is not installed on this machine (its binary download failed): starting PeerPBX with its UI in your browser instead.',
   );
-  const args = [
-    join(root, 'src', 'main', 'bin', 'peerpbx.js'),
-    'run',
-    '--data',
-    data,
-    ...process.argv.slice(2),
-  ];
+  const renderer = join(root, 'dist', 'renderer', 'index.html');
+  if (!existsSync(renderer)) {
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    spawnSync(npm, ['run', 'build:renderer'], { cwd: root, stdio: 'inherit' });
+  }
+  const args = [join(root, 'src', 'main', 'bin', 'browser-app.js'), ...process.argv.slice(2)];
   const child = spawn(process.execPath, args, { stdio: 'inherit' });
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code) => process.exit(code ?? 0));
