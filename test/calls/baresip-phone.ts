@@ -4,6 +4,7 @@
 // call (`*-dec.wav` is what the phone heard).
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { baresipConfig } from '../helpers/baresip.ts';
 import { type Running, start, tempDir } from '../helpers/processes.ts';
 
 export interface DeskPhoneSpec {
@@ -32,25 +33,12 @@ export function startDeskPhone(s: DeskPhoneSpec): DeskPhone {
   const dir = tempDir('calls-baresip-');
   const recDir = join(dir, 'rec');
   mkdirSync(recDir);
-  const config = [
-    'poll_method epoll',
-    `sip_listen ${s.host}:${s.sipPort ?? 5160}`,
-    'audio_player aubridge,x',
-    'audio_alert aubridge,x',
-    `audio_source ausine,${s.toneHz}`,
-    'ausrc_srate 48000',
-    'auplay_srate 48000',
-    'ausrc_channels 2',
-    'module_path /usr/lib/baresip/modules',
-    'module g711.so',
-    'module ausine.so',
-    'module aubridge.so',
-    'module sndfile.so',
-    'module_app account.so',
-    'module_app menu.so',
-    `snd_path ${recDir}`,
-    `rtp_ports ${(s.rtpPorts ?? [21000, 21010]).join('-')}`,
-  ];
+  const config = baresipConfig({
+    sipListen: `${s.host}:${s.sipPort ?? 5160}`,
+    toneHz: s.toneHz,
+    recDir,
+    rtpPorts: s.rtpPorts ?? [21000, 21010],
+  });
   writeFileSync(join(dir, 'config'), `${config.join('\n')}\n`);
   const account = `<sip:${s.extension}@${s.registrar}>;auth_pass=${s.password};regint=300;answermode=auto;audio_codecs=PCMU`;
   writeFileSync(join(dir, 'accounts'), `${account}\n`);
