@@ -88,6 +88,8 @@ export class Peer {
         history: db.calls,
         log: log.child({ component: 'pbx' }),
       });
+      const officePbx = pbx;
+      office.onRepublish(() => officePbx.republishRegistrations());
       const running = { office, pbx, db };
       control = new ControlServer(
         config.dataDir,

@@ -210,6 +210,11 @@ export class RegistrationPublisher {
     for (const aor of [...this.aors.keys()]) this.remove(aor, now);
   }
 
+  /** Writes every registration again now (the ring changed: a record may sit on the wrong peer). */
+  republishAll(now: number): void {
+    for (const aor of this.aors.keys()) this.timerFired(timerId(aor), now);
+  }
+
   timerFired(id: string, now: number): void {
     if (!id.startsWith('reg-pub/')) return;
     const aor = id.slice('reg-pub/'.length);

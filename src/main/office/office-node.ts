@@ -91,6 +91,7 @@ export class OfficeNode {
   private mergeTimer: NodeJS.Timeout | null = null;
   private certTimer: NodeJS.Timeout | null = null;
   private republish: NodeJS.Timeout | null = null;
+  private readonly republishers: Array<() => Promise<void>> = [];
   private stopped = false;
   readonly startedAt = Date.now();
 
@@ -292,7 +293,15 @@ export class OfficeNode {
     this.republish = setTimeout(() => {
       this.republish = null;
       void this.publishCertificate();
+      for (const r of this.republishers) {
+        r().catch((err) => this.log.warn('republishing after a ring change failed', { err }));
+      }
     }, 1000);
+  }
+
+  /** Also stores `fn`'s records again whenever ours are (the phone system's registrations). */
+  onRepublish(fn: () => Promise<void>): void {
+    this.republishers.push(fn);
   }
 
   /** Stores our CERTIFICATE record (callers fetch it to encrypt voicemail; `lookup` uses it too). */

@@ -400,6 +400,12 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
     await this.drainPublisher();
   }
 
+  /** Stores this peer's registrations again (after the office's ring changed, e.g. a merge). */
+  republishRegistrations(): Promise<void> {
+    this.publisher.republishAll(Date.now());
+    return this.drainPublisher();
+  }
+
   /** Carries out the publisher's effects; resolves when this round's stores are acknowledged. */
   private drainPublisher(): Promise<void> {
     const stores: Promise<unknown>[] = [];

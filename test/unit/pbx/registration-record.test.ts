@@ -181,6 +181,23 @@ describe('RegistrationPublisher', () => {
     expect(pub.drain()).toEqual([]);
   });
 
+  it('republishAll writes every registration again at once and restarts its refresh timer', () => {
+    const pub = new RegistrationPublisher({ office: 'office', nodeId: NODE_A }, sign);
+    pub.set('101', [contact(NODE_A)], 0);
+    pub.set('201', [contact(NODE_A, { uri: 'sip:201@10.0.0.9' })], 0);
+    pub.drain();
+    pub.republishAll(5_000);
+    const e = pub.drain();
+    const stores = e.filter((x) => x.type === 'store');
+    expect(stores.map((x) => x.type === 'store' && x.aor).sort()).toEqual(['101', '201']);
+    expect(stores.every((x) => x.type === 'store' && x.value.exists && x.value.storageTime === 5_000)).toBe(
+      true,
+    );
+    expect(e.filter((x) => x.type === 'set-timer').map((x) => x.type === 'set-timer' && x.at)).toEqual([
+      65_000, 65_000,
+    ]);
+  });
+
   it('setting an empty contact list removes; a refresh with every contact expired tombstones', () => {
     const pub = new RegistrationPublisher({ office: 'office', nodeId: NODE_A }, sign);
     pub.set('101', [contact(NODE_A, { expires: 10_000 })], 0);
