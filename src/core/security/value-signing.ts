@@ -66,23 +66,24 @@ export class ValueSigner {
     private readonly provider: SignatureProvider,
   ) {}
 
-  /** Builds and signs a value; resourceId and model are derived from the name and the kind table. */
+  /** Builds and signs a value (see unsignedValue). */
   sign(w: ValueWrite): StoredValue {
-    return signValue(
-      {
-        resourceId: resourceIdFromName(w.resourceName),
-        resourceName: w.resourceName,
-        kind: w.kind,
-        model: KINDS[w.kind].model,
-        key: w.key ?? '',
-        value: w.value,
-        exists: w.exists ?? true,
-        storageTime: w.storageTime,
-        lifetime: w.lifetime,
-        signer: this.identity,
-      },
-      this.privateKeyPem,
-      this.provider,
-    );
+    return signValue(unsignedValue(w, this.identity), this.privateKeyPem, this.provider);
   }
+}
+
+/** The value a write describes; resourceId and model are derived from the name and the kind table. */
+export function unsignedValue(w: ValueWrite, signer: SignerIdentity): UnsignedValue {
+  return {
+    resourceId: resourceIdFromName(w.resourceName),
+    resourceName: w.resourceName,
+    kind: w.kind,
+    model: KINDS[w.kind].model,
+    key: w.key ?? '',
+    value: w.value,
+    exists: w.exists ?? true,
+    storageTime: w.storageTime,
+    lifetime: w.lifetime,
+    signer,
+  };
 }

@@ -9,10 +9,9 @@ import {
   registrationRemoval,
   registrationWrite,
 } from '../../../src/core/pbx/registration-record.ts';
-import { resourceIdFromName } from '../../../src/core/records/ids.ts';
 import { KINDS } from '../../../src/core/records/kinds.ts';
 import type { StoredValue } from '../../../src/core/records/types.ts';
-import type { ValueWrite } from '../../../src/core/security/value-signing.ts';
+import { unsignedValue, type ValueWrite } from '../../../src/core/security/value-signing.ts';
 
 const NODE_A = 'a'.repeat(32);
 const NODE_B = 'b'.repeat(32);
@@ -28,21 +27,10 @@ function contact(nodeId: string, extra: Partial<RegistrationContact> = {}): Regi
   };
 }
 
-/** A fake signer: turns the write into a StoredValue the way ValueSigner does (without crypto). */
+/** A fake signer: the value ValueSigner would build, with a dummy signature (no crypto). */
 function sign(w: ValueWrite): StoredValue {
-  return {
-    resourceId: resourceIdFromName(w.resourceName),
-    resourceName: w.resourceName,
-    kind: w.kind,
-    model: KINDS[w.kind].model,
-    key: w.key ?? '',
-    value: w.value,
-    exists: w.exists ?? true,
-    storageTime: w.storageTime,
-    lifetime: w.lifetime,
-    signer: { nodeId: NODE_A, user: '101@office', certificate: '' },
-    signature: new Uint8Array([1]),
-  };
+  const signer = { nodeId: NODE_A, user: '101@office', certificate: '' };
+  return { ...unsignedValue(w, signer), signature: new Uint8Array([1]) };
 }
 
 describe('SIP-REGISTRATION value', () => {
