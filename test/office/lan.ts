@@ -99,3 +99,22 @@ export async function extensionsSeenBy(pc: Pc): Promise<string[]> {
   const r = await mustSucceed(['status', '--data', pc.dir, '--json']);
   return (JSON.parse(r.stdout) as { peers: { extension: string }[] }).peers.map((p) => p.extension).sort();
 }
+
+/**
+ * The office forms by discovery alone: PCs enrolled on `hosts`, then all started at once with empty
+ * peer caches and no --peer; every PC looks up every extension and sees every peer; clean stops.
+ */
+export async function expectOfficeFormsByDiscovery(hosts: LanHost[], env: NodeJS.ProcessEnv): Promise<void> {
+  const pcs = await enrollOffice(hosts, 'lanoffice', env);
+  await pcs[0].peer!.stop();
+  for (const pc of pcs) forgetPeers(pc);
+  await Promise.all(
+    pcs.map(async (pc) => {
+      pc.peer = await startPc(pc, env);
+    }),
+  );
+  await expectAllLookups(pcs);
+  const all = pcs.map((pc) => pc.extension).sort();
+  for (const pc of pcs) expect(await extensionsSeenBy(pc)).toEqual(all);
+  for (const pc of pcs) expect((await pc.peer!.stop()).code).toBe(0);
+}
