@@ -43,3 +43,10 @@ export function entryIdOfChunkResource(name: string): string | undefined {
   const parts = name.split('/');
   return parts.length === 4 && parts[1] === 'vm' ? parts[2] : undefined;
 }
+
+export type GreetingName = 'unavailable' | 'busy';
+
+/** A user's greeting of one kind (GREETING, single): "101@office/greeting/busy". */
+export function greetingResourceName(owner: string, kind: GreetingName): string {
+  return `${owner}/greeting/${kind}`;
+}
