@@ -22,6 +22,7 @@ import {
   createUacDialog,
   createUasDialog,
   type Dialog,
+  dialogKey,
   dialogKeyOfRequest,
   dialogKeyOfResponse,
   receiveInDialog,
@@ -39,6 +40,7 @@ import {
 } from '../message.ts';
 import { type TransactionEvent, TransactionLayer } from '../transaction/layer.ts';
 import { uriToAddress } from './address.ts';
+import { parseReplaces, type ReplacesTarget } from './replaces.ts';
 import type {
   Authenticator,
   Body,
@@ -66,6 +68,22 @@ const KNOWN_METHODS = new Set([
   'UPDATE',
 ]);
 const CORE_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS'];
+/** Option tags we implement (8.2.2.3): Replaces (RFC 3891). */
+const SUPPORTED_OPTIONS = new Set(['replaces']);
+/** Confirmed dialogs remembered after they end, so a late Replaces for one gets 603 (RFC 3891 3). */
+const SUPPORTED: Header = { name: 'Supported', value: [...SUPPORTED_OPTIONS].join(', ') };
+const ENDED_DIALOGS_KEPT = 64;
+
+/** A call's dialog as seen by this UA: what an attended transfer puts in Refer-To (RFC 5589). */
+export interface DialogInfo {
+  callId: string;
+  localTag: string;
+  remoteTag: string;
+  /** The peer's Contact: where a request that replaces this dialog goes. */
+  remoteTarget: SipUri;
+  remoteUri: NameAddr;
+  state: 'early' | 'confirmed' | 'terminated';
+}
 
 export interface CallOptions {
   /** To header (default: the target URI without display name). */
@@ -107,6 +125,12 @@ interface Call {
   answerOffer: ((response: SipResponse) => Body | null) | null;
   localReinvite: string | null; // client tx id
   remoteReinvite: { txId: string; request: SipRequest } | null;
+  /** Outgoing: To tags of provisional responses (early dialogs a Replaces may name). */
+  earlyTags: Set<string>;
+  /** Incoming INVITE with Replaces: the call it replaces once confirmed (RFC 3891). */
+  replaces: string | null;
+  /** Set on the replaced call: the call that took its place. */
+  replacedBy: string | null;
 }
 
 type ClientKind = 'invite' | 'cancel' | 'bye' | 'reinvite' | 'request';
@@ -132,6 +156,7 @@ export class UserAgentCore {
   private readonly inDialogMethods: string[];
   private readonly appMethods: string[];
   private readonly acceptTypes: string[];
+  private readonly endedDialogs: string[] = [];
   private callSeq = 0;
 
   constructor(
@@ -172,6 +197,14 @@ export class UserAgentCore {
   transportError(txId: string, now: Millis): void {
     this.layer.transportError(txId, now);
     this.pump(now);
+  }
+
+  /** A live call's dialog (null before it has one): the Replaces of an attended transfer names it. */
+  dialogInfo(callId: string): DialogInfo | null {
+    const d = this.calls.get(callId)?.dialog;
+    if (!d) return null;
+    const { callId: id, localTag, remoteTag, remoteTarget, remoteUri, state } = d;
+    return { callId: id, localTag, remoteTag, remoteTarget, remoteUri, state };
   }
 
   /** Number of live calls and transactions, for leak checks. */
@@ -433,10 +466,12 @@ export class UserAgentCore {
       reject(416); // 8.2.2.1
       return;
     }
-    const require = getHeader(req, 'Require');
-    if (require !== undefined) {
-      // We support no extensions (8.2.2.3).
-      reject(420, [{ name: 'Unsupported', value: require }]);
+    const unsupported = getHeaders(req, 'Require')
+      .flatMap((v) => v.split(','))
+      .map((t) => t.trim())
+      .filter((t) => t && !SUPPORTED_OPTIONS.has(t.toLowerCase()));
+    if (unsupported.length > 0) {
+      reject(420, [{ name: 'Unsupported', value: unsupported.join(', ') }]); // 8.2.2.3
       return;
     }
     const dialogKey = dialogKeyOfRequest(req);
@@ -509,15 +544,73 @@ export class UserAgentCore {
       this.layer.sendResponse(txId, this.response(req, 415, newTag(this.random), headers), now);
       return;
     }
+    const replaced = this.replacedCallOf(req);
+    if (!replaced.ok) {
+      const res = this.response(req, replaced.status, newTag(this.random), [], null, replaced.reason);
+      this.layer.sendResponse(txId, res, now);
+      return;
+    }
     const localTag = newTag(this.random);
     const replyTo = this.layer.get(txId)?.peer ?? uriToAddress(req.uri, this.config.transport);
     const call = this.newCall('incoming', req, replyTo, localTag);
     call.state = 'incoming';
     call.inviteTx = txId;
     call.dialog = createUasDialog(req, localTag, 'early');
+    call.replaces = replaced.call?.id ?? null;
     this.byDialog.set(call.dialog.key, call);
     this.byInviteTx.set(txId, call);
-    this.emit({ type: 'incoming-call', call: call.id, request: req });
+    const event: UaEvent = { type: 'incoming-call', call: call.id, request: req };
+    if (call.replaces) event.replaces = call.replaces;
+    this.emit(event);
+  }
+
+  /**
+   * RFC 3891 section 3: the call an INVITE's Replaces header names, or the status refusing it.
+   * Replaceable: a confirmed dialog (unless early-only) and an early dialog this UA initiated;
+   * an early dialog we are answering is not (481), a dialog that just ended gets 603.
+   */
+  private replacedCallOf(
+    req: SipRequest,
+  ): { ok: true; call: Call | null } | { ok: false; status: number; reason?: string } {
+    const values = getHeaders(req, 'Replaces');
+    if (values.length === 0) return { ok: true, call: null };
+    if (values.length > 1) return { ok: false, status: 400, reason: 'More Than One Replaces' };
+    const parsed = parseReplaces(values[0]);
+    if (!parsed.ok) return { ok: false, status: 400, reason: `Bad Replaces: ${parsed.error}` };
+    const r = parsed.value;
+    const key = dialogKey(r.callId, r.toTag, r.fromTag);
+    const call = this.byDialog.get(key) ?? this.earlyOutgoingCall(r);
+    if (!call) return { ok: false, status: this.endedDialogs.includes(key) ? 603 : 481 };
+    if (call.state === 'incoming') return { ok: false, status: 481 };
+    if (call.replacedBy || [...this.calls.values()].some((c) => c.replaces === call.id))
+      return { ok: false, status: 603 };
+    if (r.earlyOnly && (call.state === 'answered' || call.state === 'confirmed'))
+      return { ok: false, status: 486 };
+    return { ok: true, call };
+  }
+
+  private earlyOutgoingCall(r: ReplacesTarget): Call | undefined {
+    for (const c of this.calls.values()) {
+      if (
+        c.direction === 'outgoing' &&
+        (c.state === 'calling' || c.state === 'proceeding') &&
+        c.invite.callId === r.callId &&
+        c.localTag === r.toTag &&
+        c.earlyTags.has(r.fromTag)
+      )
+        return c;
+    }
+    return undefined;
+  }
+
+  /** The replacing call is confirmed: end the replaced one, BYE if confirmed, CANCEL if early. */
+  private completeReplacement(call: Call, now: Millis): void {
+    const old = call.replaces ? this.calls.get(call.replaces) : undefined;
+    call.replaces = null;
+    if (!old || old.state === 'ended') return;
+    old.replacedBy = call.id;
+    if (old.state === 'calling' || old.state === 'proceeding') this.cancel(old.id, now);
+    else this.bye(old.id, now);
   }
 
   /** 9.2: 200 to the CANCEL, 487 to the INVITE if it is still pending; 481 if nothing matches. */
@@ -588,6 +681,7 @@ export class UserAgentCore {
     if (call.state === 'answered') {
       call.state = 'confirmed';
       this.emit({ type: 'call-answered', call: call.id, message: req });
+      if (call.replaces) this.completeReplacement(call, now);
       if (call.byeAfterAck) this.bye(call.id, now);
     }
   }
@@ -624,6 +718,8 @@ export class UserAgentCore {
       if (call.state === 'ended') return;
       if (res.status > 100) {
         if (call.state === 'calling') call.state = 'proceeding';
+        const tag = tagOf(res.to);
+        if (tag) call.earlyTags.add(tag);
         this.emit({ type: 'call-progress', call: call.id, status: res.status, response: res });
       }
       if (!call.provisionalSeen) {
@@ -738,6 +834,9 @@ export class UserAgentCore {
       answerOffer: null,
       localReinvite: null,
       remoteReinvite: null,
+      earlyTags: new Set(),
+      replaces: null,
+      replacedBy: null,
     };
     this.calls.set(call.id, call);
     return call;
@@ -750,8 +849,13 @@ export class UserAgentCore {
     this.cancelUaTimer(`ua/cancel/${call.id}`);
     this.calls.delete(call.id);
     if (call.dialog && this.byDialog.get(call.dialog.key) === call) this.byDialog.delete(call.dialog.key);
+    if (call.dialog?.state === 'confirmed') {
+      this.endedDialogs.push(call.dialog.key);
+      if (this.endedDialogs.length > ENDED_DIALOGS_KEPT) this.endedDialogs.shift();
+    }
     if (call.dialog) call.dialog.state = 'terminated';
     const event: UaEvent = { type: 'call-ended', call: call.id, reason };
+    if (call.replacedBy) event.replacedBy = call.replacedBy;
     if (status !== undefined) event.status = status;
     if (response) event.response = response;
     this.emit(event);
@@ -877,13 +981,13 @@ export class UserAgentCore {
 
   private commonRequestHeaders(withContact: boolean): Header[] {
     const h: Header[] = [];
-    if (withContact) h.push(this.contactHeader(), { name: 'Allow', value: this.allowHeader() });
+    if (withContact) h.push(this.contactHeader(), { name: 'Allow', value: this.allowHeader() }, SUPPORTED);
     if (this.config.userAgentName) h.push({ name: 'User-Agent', value: this.config.userAgentName });
     return h;
   }
 
   private answerHeaders(): Header[] {
-    return [this.contactHeader(), { name: 'Allow', value: this.allowHeader() }];
+    return [this.contactHeader(), { name: 'Allow', value: this.allowHeader() }, SUPPORTED];
   }
 
   private response(

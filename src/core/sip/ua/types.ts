@@ -45,12 +45,21 @@ export interface Body {
 }
 
 export type UaEvent =
-  | { type: 'incoming-call'; call: string; request: SipRequest }
+  /** `replaces`: the INVITE carries a Replaces (RFC 3891) naming this live call of ours. */
+  | { type: 'incoming-call'; call: string; request: SipRequest; replaces?: string }
   | { type: 'call-progress'; call: string; status: number; response: SipResponse }
   /** UAC: a 2xx arrived (and was ACKed). UAS: the ACK for our 2xx arrived. */
   | { type: 'call-answered'; call: string; message: SipMessage }
   /** `response` is the final non-2xx that ended an outgoing call (e.g. a 3xx with its Contacts). */
-  | { type: 'call-ended'; call: string; reason: CallEndReason; status?: number; response?: SipResponse }
+  /** `replacedBy`: the call that replaced this one (RFC 3891); the core sent the BYE or CANCEL. */
+  | {
+      type: 'call-ended';
+      call: string;
+      reason: CallEndReason;
+      status?: number;
+      response?: SipResponse;
+      replacedBy?: string;
+    }
   /** A re-INVITE from the peer: answer it with answerReinvite(). */
   | { type: 'reinvite'; call: string; request: SipRequest }
   /** The final response to our re-INVITE. */
