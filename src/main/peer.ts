@@ -21,6 +21,8 @@ import { SipEndpoint } from './sip/endpoint.ts';
 import type { PeerDatabase } from './store/peer-database.ts';
 import { SipTransports } from './transport/sip-transports.ts';
 import type { TransportLimits } from './transport/types.ts';
+import { Mailbox } from './voicemail/mailbox.ts';
+import { mailboxControl } from './voicemail/mailbox-control.ts';
 
 export interface PeerOptions extends PeerConfig {
   limits?: Partial<TransportLimits>;
@@ -48,6 +50,8 @@ export class Peer {
     /** The data folder's database (settings, records, call history); null when not enrolled. */
     readonly db: PeerDatabase | null,
     private readonly control: ControlServer | null,
+    /** This user's voicemail box (owner side); null when not enrolled. */
+    readonly mailbox: Mailbox | null = null,
   ) {}
 
   static async start(config: PeerOptions): Promise<Peer> {
@@ -57,6 +61,7 @@ export class Peer {
     let office: OfficeNode | null = null;
     let pbx: OfficePbx | null = null;
     let control: ControlServer | null = null;
+    let mailbox: Mailbox | null = null;
     try {
       const identity = loadIdentity(config.dataDir, db);
       // Discovery announces the SIP port before the pbx binds it: a port 0 is resolved first.
@@ -90,7 +95,12 @@ export class Peer {
       });
       const officePbx = pbx;
       office.onRepublish(() => officePbx.republishRegistrations());
-      const running = { office, pbx, db };
+      mailbox = await Mailbox.start({
+        overlay: office.overlay,
+        identity,
+        log: log.child({ component: 'mailbox' }),
+      });
+      const running = { office, pbx, db, mailbox };
       control = new ControlServer(
         config.dataDir,
         (req) => Peer.control(running, req),
@@ -99,12 +109,13 @@ export class Peer {
       await control.start();
     } catch (err) {
       await control?.stop();
+      mailbox?.close();
       await pbx?.stop();
       await office?.stop();
       db.close();
       throw err;
     }
-    return new Peer(config, null, null, log, office, pbx, db, control);
+    return new Peer(config, null, null, log, office, pbx, db, control, mailbox);
   }
 
   /** A folder not enrolled: the basic responder on --sip-port, and a control channel that says so. */
@@ -144,7 +155,7 @@ export class Peer {
   }
 
   private static async control(
-    running: { office: OfficeNode; pbx: OfficePbx; db: PeerDatabase } | null,
+    running: { office: OfficeNode; pbx: OfficePbx; db: PeerDatabase; mailbox: Mailbox | null } | null,
     req: ControlRequest,
   ): Promise<unknown> {
     if (!running)
@@ -171,6 +182,11 @@ export class Peer {
         serveDeskPhoneAccounts(pbx, accounts);
         return { accounts: accounts.length };
       }
+      case 'voicemail-list':
+      case 'voicemail-export':
+      case 'greeting-set':
+      case 'pin-set':
+        return mailboxControl(running.mailbox, req);
     }
   }
 
@@ -197,6 +213,7 @@ export class Peer {
 
   async stop(): Promise<void> {
     await this.control?.stop();
+    this.mailbox?.close();
     // Registrations are tombstoned while the overlay is still there to store them.
     await this.pbx?.stop();
     await this.office?.stop();

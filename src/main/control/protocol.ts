@@ -16,7 +16,12 @@ export type ControlRequest =
   | { op: 'approve'; id: string }
   | { op: 'deny'; id: string }
   /** `phone add` changed the desk-phone accounts in the settings: serve them now. */
-  | { op: 'reload-desk-phones' };
+  | { op: 'reload-desk-phones' }
+  /** `voicemail list|export|greeting|pin` (src/main/voicemail/mailbox-control.ts); files: absolute paths. */
+  | { op: 'voicemail-list' }
+  | { op: 'voicemail-export'; id: string; file: string }
+  | { op: 'greeting-set'; kind: 'unavailable' | 'busy'; file: string | null }
+  | { op: 'pin-set'; pin: string };
 
 export type ControlAnswer = { ok: true; result: unknown } | { ok: false; error: string };
 
@@ -27,7 +32,19 @@ export function parseControlRequest(line: string): ControlRequest | null {
       case 'status':
       case 'join-requests':
       case 'reload-desk-phones':
+      case 'voicemail-list':
         return { op: o.op };
+      case 'voicemail-export':
+        return typeof o.id === 'string' && typeof o.file === 'string'
+          ? { op: o.op, id: o.id, file: o.file }
+          : null;
+      case 'greeting-set':
+        return (o.kind === 'unavailable' || o.kind === 'busy') &&
+          (typeof o.file === 'string' || o.file === null)
+          ? { op: o.op, kind: o.kind, file: o.file }
+          : null;
+      case 'pin-set':
+        return typeof o.pin === 'string' ? { op: o.op, pin: o.pin } : null;
       case 'lookup':
         return typeof o.extension === 'string' ? { op: 'lookup', extension: o.extension } : null;
       case 'approve':
