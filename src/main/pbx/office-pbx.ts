@@ -33,10 +33,19 @@ import type { PublisherEffect } from '../../core/pbx/registration-record.ts';
 import type { UserSettingsData } from '../../core/records/kinds.ts';
 import { officeConfigResourceName, userResourceName } from '../../core/records/resource-names.ts';
 import type { StoredValue } from '../../core/records/types.ts';
-import { bodyText, getHeader, type Header, type SipRequest, textBody } from '../../core/sip/message.ts';
+import {
+  bodyText,
+  getHeader,
+  type Header,
+  reasonPhrase,
+  type SipRequest,
+  type SipUri,
+  textBody,
+} from '../../core/sip/message.ts';
 import { parseNameAddr, parseUri } from '../../core/sip/parse.ts';
-import { serializeNameAddr } from '../../core/sip/serialize.ts';
+import { serializeNameAddr, serializeUri } from '../../core/sip/serialize.ts';
 import { uriToAddress } from '../../core/sip/ua/address.ts';
+import { replacesOfUri, withoutUriHeaders } from '../../core/sip/ua/replaces.ts';
 import { createLogger, type Logger } from '../log.ts';
 import {
   type PhoneEvent,
@@ -46,6 +55,7 @@ import {
 } from '../phone/soft-phone.ts';
 import { randomToken, SipHost } from '../sip/endpoint.ts';
 import { SipTransports } from '../transport/sip-transports.ts';
+import type { VoicemailService } from '../voicemail/voicemail-service.ts';
 import { type CallHistorySink, CallLog } from './call-log.ts';
 import { OverlayDirectory, type PbxOverlay } from './overlay-directory.ts';
 
@@ -247,9 +257,63 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
    * Blind transfer (RFC 3515): asks the other party of `callId` to call `target` (an extension,
    * routed by its own peer), and hangs up once it accepted (202). Resolves with the REFER's status.
    */
-  transfer(callId: string, target: string, timeoutMs = 10_000): Promise<number> {
+  async transfer(callId: string, target: string, timeoutMs = 10_000): Promise<number> {
     const user = target.replace(/^sips?:/i, '').split('@')[0];
-    const referTo = `<sip:${user}@${this.advertise}:${this.transports.port}>`;
+    const status = await this.sendRefer(
+      callId,
+      `<sip:${user}@${this.advertise}:${this.transports.port}>`,
+      timeoutMs,
+    );
+    if (status >= 200 && status < 300) this.hangup(callId);
+    return status;
+  }
+
+  /** Final NOTIFY (sipfrag status) of a REFER we sent, by the call it was sent in. */
+  private readonly referWaiters = new Map<string, (status: number) => void>();
+
+  /**
+   * Attended transfer (RFC 5589 7): asks the other party of `callId` (on hold) to call the party of
+   * `consultationCallId` with a Replaces naming our consultation dialog, which that party then
+   * ends. Resolves with the new call's final status from the NOTIFY sipfrag (or the REFER's
+   * failure); on a 2xx we hang up `callId` (and the consultation, should its BYE not come).
+   */
+  attendedTransfer(callId: string, consultationCallId: string, timeoutMs = 20_000): Promise<number> {
+    const referTo = this.phone.replacesReferTo(consultationCallId);
+    if (!referTo) return Promise.reject(new Error(`no answered call ${consultationCallId} to transfer to`));
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.referWaiters.delete(callId);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`attended transfer of ${callId}: no final NOTIFY`));
+      }, timeoutMs);
+      this.referWaiters.set(callId, (status) => {
+        if (status < 200) return;
+        done();
+        if (status < 300) {
+          this.hangup(callId);
+          setTimeout(() => !this.stopped && this.hangup(consultationCallId), 2000).unref();
+        }
+        resolve(status);
+      });
+      this.sendRefer(callId, referTo, timeoutMs).then(
+        (status) => {
+          if (status < 300) return;
+          done();
+          resolve(status);
+        },
+        (err: unknown) => {
+          done();
+          reject(err);
+        },
+      );
+    });
+  }
+
+  /** Sends REFER in `callId`'s dialog; resolves with its final status. */
+  private sendRefer(callId: string, referTo: string, timeoutMs: number): Promise<number> {
     const requestId = this.phone.host.act((now) =>
       this.phone.ua.sendInDialog(callId, 'REFER', now, {
         headers: [
@@ -267,7 +331,6 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
       this.requestWaiters.set(requestId, (status) => {
         clearTimeout(timer);
         this.requestWaiters.delete(requestId);
-        if (status >= 200 && status < 300) this.hangup(callId);
         resolve(status);
       });
     });
@@ -288,6 +351,8 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
     const method = e.request.method;
     if (method === 'NOTIFY') {
       respond(200); // progress of a transfer we asked for
+      const frag = /^SIP\/2\.0 (\d{3})/.exec(bodyText(e.request));
+      if (frag && e.call) this.referWaiters.get(e.call)?.(Number(frag[1]));
       return;
     }
     if (method !== 'REFER' || e.call === null) {
@@ -302,22 +367,61 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
     }
     respond(202);
     const from = e.call;
+    const replaces = referTo ? replacesOfUri(referTo.uri) : null;
+    if (referTo && replaces) {
+      void this.callReplacing(from, referTo.uri, replaces, target);
+      return;
+    }
     void this.dial(target).then(
       (call) => {
         this.emit('event', { type: 'transferred', from, target, call });
         // RFC 3515 2.4.4: the implicit subscription ends with our first NOTIFY (blind transfer).
-        this.phone.host.act((now) =>
-          this.phone.ua.sendInDialog(from, 'NOTIFY', now, {
-            headers: [
-              { name: 'Event', value: 'refer' },
-              { name: 'Subscription-State', value: 'terminated;reason=noresource' },
-            ],
-            body: textBody('SIP/2.0 100 Trying'),
-            contentType: 'message/sipfrag',
-          }),
-        );
+        this.notifyRefer(from, 100, true);
       },
       (err: unknown) => this.log.warn('transfer call failed', { target, error: String(err) }),
+    );
+  }
+
+  /**
+   * The transferee's side of an attended transfer (RFC 5589 7): an INVITE with the Refer-To's
+   * Replaces to the target's contact (through our proxy), then NOTIFYs with its outcome.
+   */
+  private async callReplacing(from: string, uri: SipUri, replaces: string, target: string): Promise<void> {
+    this.notifyRefer(from, 100, false);
+    let call: string;
+    try {
+      call = await this.phone.call(serializeUri(withoutUriHeaders(uri)), {
+        headers: [{ name: 'Replaces', value: replaces }],
+        destination: { transport: 'UDP', host: this.advertise, port: this.transports.port },
+      });
+    } catch (err) {
+      this.log.warn('attended transfer call failed', { target, error: String(err) });
+      this.notifyRefer(from, 503, true);
+      return;
+    }
+    this.callLog?.outgoing(call, target);
+    this.emit('event', { type: 'transferred', from, target, call });
+    const off = this.phone.on((ev) => {
+      if (ev.call !== call || (ev.type !== 'answered' && ev.type !== 'ended')) return;
+      off();
+      this.notifyRefer(from, ev.type === 'answered' ? 200 : (ev.status ?? 487), true);
+    });
+  }
+
+  /** A NOTIFY of the implicit refer subscription (RFC 3515 2.4.4) carrying `status` as sipfrag. */
+  private notifyRefer(call: string, status: number, final: boolean): void {
+    this.phone.host.act((now) =>
+      this.phone.ua.sendInDialog(call, 'NOTIFY', now, {
+        headers: [
+          { name: 'Event', value: 'refer' },
+          {
+            name: 'Subscription-State',
+            value: final ? 'terminated;reason=noresource' : 'active;expires=60',
+          },
+        ],
+        body: textBody(`SIP/2.0 ${status} ${reasonPhrase(status)}`),
+        contentType: 'message/sipfrag',
+      }),
     );
   }
 
@@ -536,10 +640,7 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
       if (result.type === 'fork') targets = result.targets.length;
     } else if (stage.type === 'reject') {
       result = { type: 'reject', status: stage.status, reason: stage.reason };
-    } else {
-      // Voicemail is another engineer's part: until it is wired, the caller hears "unavailable".
-      result = { type: 'reject', status: 480, reason: 'Temporarily Unavailable' };
-    }
+    } else result = this.voicemailStage(stage, e, state.cursor);
     this.emit('event', { type: 'routed', id: e.id, user: e.user, stage: stage.type, targets });
     this.answerLookup(e.id, result);
   }
@@ -627,6 +728,34 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
   async dialPlan(): Promise<DialPlanConfig> {
     const name = officeConfigResourceName(this.opts.identity.office);
     return this.planOf(await this.directory.values(name, 'OFFICE-CONFIG'));
+  }
+
+  private voicemail: Pick<VoicemailService, 'targetFor' | 'accessTargetFor'> | null = null;
+
+  /** The peer's voicemail (src/main/voicemail); until set, voicemail stages answer 480. */
+  setVoicemail(voicemail: Pick<VoicemailService, 'targetFor' | 'accessTargetFor'> | null): void {
+    this.voicemail = voicemail;
+  }
+
+  /** Voicemail and *97 fork to this peer's voicemail UA (the caller's own peer answers). */
+  private voicemailStage(
+    stage: Extract<Stage, { type: 'voicemail' | 'voicemail-access' }>,
+    e: Extract<ProxyEvent, { type: 'need-lookup' }>,
+    cursor: PlanCursor,
+  ): LookupResult {
+    const vm = this.voicemail;
+    if (!vm) return { type: 'reject', status: 480, reason: 'Temporarily Unavailable' };
+    if (stage.type === 'voicemail') {
+      const dnd = cursor.plan.type === 'divert' && cursor.plan.reason === 'dnd';
+      const reason = dnd || e.previous?.outcome === 'busy' ? 'busy' : 'unavailable';
+      return { type: 'fork', targets: [vm.targetFor(stage.extension, reason)] };
+    }
+    // *97 opens the caller's own box: a desk phone's account, or this peer's own user.
+    const own = e.source.port === this.phone.sipPort ? this.opts.identity.extension : undefined;
+    const target = vm.accessTargetFor(e.fromDeskPhone ?? own ?? '');
+    return target
+      ? { type: 'fork', targets: [target] }
+      : { type: 'reject', status: 403, reason: 'Forbidden' };
   }
 
   private readonly settingsCache = new Map<string, UserSettingsData | undefined>();

@@ -4,13 +4,15 @@
 // and reports RFC 4733 digits. `peerpbx run --auto-answer --play FILE --record DIR` runs one.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import type { Address } from '../../core/net.ts';
 import type { Codec, CodecName } from '../../core/sdp/codecs.ts';
 import { codecByName, SUPPORTED_CODECS } from '../../core/sdp/codecs.ts';
 import { answerDirection, LocalSdpSession } from '../../core/sdp/offer-answer.ts';
 import { type Direction, type MediaDescription, parseMediaDescription } from '../../core/sdp/parse.ts';
-import { textBody } from '../../core/sip/message.ts';
-import { serializeNameAddr } from '../../core/sip/serialize.ts';
+import { type Header, textBody } from '../../core/sip/message.ts';
+import { serializeNameAddr, serializeUri } from '../../core/sip/serialize.ts';
 import { UserAgentCore } from '../../core/sip/ua/core.ts';
+import { referToWithReplaces } from '../../core/sip/ua/replaces.ts';
 import type { CallEndReason, UaEffect, UaEvent } from '../../core/sip/ua/types.ts';
 import { parseUri } from '../../core/sip/uri.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -56,7 +58,8 @@ export interface SoftPhoneOptions {
 }
 
 export type PhoneEvent =
-  | { type: 'incoming'; call: string; from: string }
+  /** `replaces`: this call takes over that live call of ours (INVITE with Replaces, RFC 3891). */
+  | { type: 'incoming'; call: string; from: string; replaces?: string }
   | { type: 'ringing'; call: string; status: number }
   | { type: 'answered'; call: string; remote: MediaDescription }
   /** Media direction changed by a re-INVITE (ours: held; theirs: remoteHold). */
@@ -77,6 +80,8 @@ export type PhoneEvent =
       status?: number;
       stats: MediaStats | null;
       recording: string | null;
+      /** The call that replaced this one (attended transfer); we sent its BYE. */
+      replacedBy?: string;
     };
 
 export type PhoneEventListener = (event: PhoneEvent) => void;
@@ -230,14 +235,22 @@ export class SoftPhone {
 
   // --- commands -------------------------------------------------------------------------------
 
-  /** Places a call to a SIP URI (sent straight to its host:port); returns the call id. */
-  async call(target: string): Promise<string> {
+  /**
+   * Places a call to a SIP URI (sent straight to its host:port, or to `destination`, e.g. our
+   * proxy); `headers` go into the INVITE (a transfer's Replaces). Returns the call id.
+   */
+  async call(target: string, opts: { headers?: Header[]; destination?: Address } = {}): Promise<string> {
     const uri = parseUri(target);
     if (!uri) throw new Error(`not a SIP URI: ${target}`);
     const sdp = newSdpSession();
     const socket = await RtpSocketPair.open(this.opts.bind ?? '127.0.0.1', this.ports);
     const offer = sdp.offer(this.localMedia(socket.port, 'sendrecv'));
-    const id = this.host.act((now) => this.ua.call(uri, { body: textBody(offer), contentType: SDP }, now));
+    const id = this.host.act((now) =>
+      this.ua.call(uri, { body: textBody(offer), contentType: SDP }, now, {
+        headers: opts.headers,
+        destination: opts.destination,
+      }),
+    );
     this.calls.set(id, this.newCall(id, 'outgoing', target, sdp, socket));
     return id;
   }
@@ -253,6 +266,16 @@ export class SoftPhone {
     this.host.act((now) => this.ua.accept(callId, { body: textBody(answerSdp), contentType: SDP }, now));
     // Media starts with our 200: the caller may send as soon as it has it.
     if (call.remote) this.startMedia(call);
+  }
+
+  /**
+   * The Refer-To value of an attended transfer to the other party of `consultationCallId`: its
+   * Contact with our dialog in an embedded Replaces (RFC 5589 7.1); null unless that call is up.
+   */
+  replacesReferTo(consultationCallId: string): string | null {
+    const info = this.ua.dialogInfo(consultationCallId);
+    if (info?.state !== 'confirmed') return null;
+    return `<${serializeUri(referToWithReplaces(info.remoteTarget, info))}>`;
   }
 
   /** Ends a call in whatever state it is (CANCEL, BYE or 603). */
@@ -307,7 +330,7 @@ export class SoftPhone {
         return;
       case 'call-ended': {
         const call = this.calls.get(e.call);
-        if (call) void this.finish(call, e.reason, e.status);
+        if (call) void this.finish(call, e.reason, e.status, e.replacedBy);
         else this.endedEarly.add(e.call);
         return;
       }
@@ -356,6 +379,15 @@ export class SoftPhone {
     }
     this.calls.set(e.call, call);
     call.answerSdp = answerSdp;
+    const replaced = e.replaces ? this.calls.get(e.replaces) : undefined;
+    if (replaced && !replaced.ended) {
+      // RFC 3891: the user is already talking in the replaced call, so the new one is answered at
+      // once without ringing; the core ends the old dialog (and its media) once the new one is
+      // confirmed. The new call's media starts with our 200 from the same source and sinks.
+      this.emit({ type: 'incoming', call: e.call, from, replaces: replaced.id });
+      this.answer(e.call);
+      return;
+    }
     this.host.act((now) => this.ua.ringing(e.call, now));
     this.emit({ type: 'incoming', call: e.call, from });
     if (this.opts.autoAnswer) {
@@ -534,7 +566,12 @@ export class SoftPhone {
     });
   }
 
-  private async finish(call: PhoneCall, reason: CallEndReason, status?: number): Promise<void> {
+  private async finish(
+    call: PhoneCall,
+    reason: CallEndReason,
+    status?: number,
+    replacedBy?: string,
+  ): Promise<void> {
     if (call.ended) return;
     call.ended = true;
     this.calls.delete(call.id);
@@ -556,6 +593,7 @@ export class SoftPhone {
       recording: call.recorder?.path ?? null,
     };
     if (status !== undefined) event.status = status;
+    if (replacedBy !== undefined) event.replacedBy = replacedBy;
     this.emit(event);
   }
 
