@@ -61,7 +61,17 @@ describe('bad arguments exit non-zero with one clear line', () => {
     ['bad --peer', ['run', '--data', dir, '--peer', 'nohostport'], /--peer.*not HOST:PORT/],
     ['bad --bind', ['run', '--data', dir, '--bind', 'not an address!'], /--bind/],
     ['unknown command', ['frob'], /unknown command 'frob'/],
-    ['command not built yet', ['voicemail', 'list', '--data', dir], /^peerpbx: not available yet: /],
+    [
+      'voicemail list with no peer running',
+      ['voicemail', 'list', '--data', dir],
+      /^peerpbx: no peer is running/,
+    ],
+    [
+      'voicemail export to no folder',
+      ['voicemail', 'export', '--data', dir, 'x', '/nonexistent/m.wav'],
+      /no folder/,
+    ],
+    ['voicemail pin not digits', ['voicemail', 'pin', '--data', dir, '12ab'], /PIN is 4 to 12 digits/],
     [
       'phone add in a folder with no office',
       ['phone', 'add', '--data', dir, '--extension', '201', '--password', 'pw-201'],

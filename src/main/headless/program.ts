@@ -27,6 +27,13 @@ import {
 } from './office-commands.ts';
 import { phoneAddCommand } from './phone-commands.ts';
 import { runPeer } from './run.ts';
+import {
+  greetingCommand,
+  pinCommand,
+  VoicemailError,
+  voicemailExportCommand,
+  voicemailListCommand,
+} from './voicemail-commands.ts';
 
 /** Thrown by commands that exist on the card but not yet in the code. */
 class NotAvailable extends Error {}
@@ -46,12 +53,6 @@ const collectPeer = (value: string, prev: HostPort[] = []): HostPort[] => [
   ...prev,
   flag('--peer', parseHostPort)(value),
 ];
-
-function notYet(why: string): () => never {
-  return () => {
-    throw new NotAvailable(`not available yet: ${why}`);
-  };
-}
 
 const USAGE = `
 Environment: PEERPBX_PASSPHRASE (admin passphrase: office create, and \`run\` on the admin PC to
@@ -73,6 +74,8 @@ Commands in full:
   peerpbx lookup --data DIR --extension EXT [--json]
   peerpbx voicemail list --data DIR [--json]
   peerpbx voicemail export --data DIR ID FILE.wav
+  peerpbx voicemail greeting --data DIR --kind unavailable|busy FILE.wav|--remove   (WAV, at most 512 KiB)
+  peerpbx voicemail pin --data DIR PIN                      (4 to 12 digits, for *97 on desk phones)
 `;
 
 export function buildProgram(): Command {
@@ -196,13 +199,25 @@ export function buildProgram(): Command {
     .description('list messages (JSON array with id, from, time, duration, heard)')
     .addOption(data())
     .option('--json', 'print JSON')
-    .action(notYet('voicemail needs the overlay (issue 5)'));
+    .action(voicemailListCommand);
   vm.command('export')
     .description('write one message as a WAV file')
     .addOption(data())
     .argument('<id>', 'message id')
     .argument('<file>', 'output .wav file')
-    .action(notYet('voicemail needs the overlay (issue 5)'));
+    .action(voicemailExportCommand);
+  vm.command('greeting')
+    .description('store (or remove) the greeting callers hear when unavailable or busy')
+    .addOption(data())
+    .requiredOption('--kind <kind>', 'unavailable or busy')
+    .option('--remove', 'remove the greeting (callers hear the default)')
+    .argument('[file]', 'greeting .wav file (at most 512 KiB)')
+    .action(greetingCommand);
+  vm.command('pin')
+    .description('set the voicemail PIN desk phones enter after dialing *97')
+    .addOption(data())
+    .argument('<pin>', '4 to 12 digits')
+    .action(pinCommand);
 
   // Errors as one line, never the help text after them; exits are ours to decide.
   const quiet = (cmd: Command) => {
@@ -230,7 +245,12 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version end here with code 0; errors were already printed as one line.
       return err.exitCode;
     }
-    if (err instanceof IdentityError || err instanceof JoinError || err instanceof DeskPhoneAccountError) {
+    if (
+      err instanceof IdentityError ||
+      err instanceof JoinError ||
+      err instanceof DeskPhoneAccountError ||
+      err instanceof VoicemailError
+    ) {
       process.stderr.write(`peerpbx: ${err.message}\n`);
       return 1;
     }
