@@ -20,6 +20,7 @@ export type ControlRequest =
   /** `voicemail list|export|greeting|pin` (src/main/voicemail/mailbox-control.ts); files: absolute paths. */
   | { op: 'voicemail-list' }
   | { op: 'voicemail-export'; id: string; file: string }
+  | { op: 'voicemail-heard' | 'voicemail-delete'; id: string }
   | { op: 'greeting-set'; kind: 'unavailable' | 'busy'; file: string | null }
   | { op: 'pin-set'; pin: string };
 
@@ -45,6 +46,9 @@ export function parseControlRequest(line: string): ControlRequest | null {
           : null;
       case 'pin-set':
         return typeof o.pin === 'string' ? { op: o.op, pin: o.pin } : null;
+      case 'voicemail-heard':
+      case 'voicemail-delete':
+        return typeof o.id === 'string' ? { op: o.op, id: o.id } : null;
       case 'lookup':
         return typeof o.extension === 'string' ? { op: 'lookup', extension: o.extension } : null;
       case 'approve':

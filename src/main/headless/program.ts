@@ -29,6 +29,7 @@ import { phoneAddCommand } from './phone-commands.ts';
 import { runPeer } from './run.ts';
 import {
   greetingCommand,
+  markCommand,
   pinCommand,
   VoicemailError,
   voicemailExportCommand,
@@ -74,6 +75,7 @@ Commands in full:
   peerpbx lookup --data DIR --extension EXT [--json]
   peerpbx voicemail list --data DIR [--json]
   peerpbx voicemail export --data DIR ID FILE.wav
+  peerpbx voicemail heard|delete --data DIR ID
   peerpbx voicemail greeting --data DIR --kind unavailable|busy FILE.wav|--remove   (WAV, at most 512 KiB)
   peerpbx voicemail pin --data DIR PIN                      (4 to 12 digits, for *97 on desk phones)
 `;
@@ -206,6 +208,16 @@ export function buildProgram(): Command {
     .argument('<id>', 'message id')
     .argument('<file>', 'output .wav file')
     .action(voicemailExportCommand);
+  vm.command('heard')
+    .description('mark a message heard (on every copy)')
+    .addOption(data())
+    .argument('<id>', 'message id')
+    .action(markCommand('voicemail-heard'));
+  vm.command('delete')
+    .description('delete a message (on every copy)')
+    .addOption(data())
+    .argument('<id>', 'message id')
+    .action(markCommand('voicemail-delete'));
   vm.command('greeting')
     .description('store (or remove) the greeting callers hear when unavailable or busy')
     .addOption(data())

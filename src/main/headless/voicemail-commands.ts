@@ -43,6 +43,14 @@ export async function voicemailExportCommand(id: string, file: string, o: { data
   out(`wrote ${file} (${r.bytes} bytes)`);
 }
 
+/** `voicemail heard|delete ID`: signed by this user and replicated to every copy. */
+export function markCommand(op: 'voicemail-heard' | 'voicemail-delete') {
+  return async (id: string, o: { data: string }): Promise<void> => {
+    await ask(o.data, { op, id });
+    out(op === 'voicemail-heard' ? `${id} marked heard` : `${id} deleted`);
+  };
+}
+
 export async function greetingCommand(
   file: string | undefined,
   o: { data: string; kind: string; remove?: boolean },

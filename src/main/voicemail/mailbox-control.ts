@@ -7,7 +7,15 @@ import type { Mailbox, MailboxMessage } from './mailbox.ts';
 
 export type MailboxControlRequest = Extract<
   ControlRequest,
-  { op: 'voicemail-list' | 'voicemail-export' | 'greeting-set' | 'pin-set' }
+  {
+    op:
+      | 'voicemail-list'
+      | 'voicemail-export'
+      | 'voicemail-heard'
+      | 'voicemail-delete'
+      | 'greeting-set'
+      | 'pin-set';
+  }
 >;
 
 export async function mailboxControl(mailbox: Mailbox | null, req: MailboxControlRequest): Promise<unknown> {
@@ -24,6 +32,12 @@ export async function mailboxControl(mailbox: Mailbox | null, req: MailboxContro
       }
       return { id: req.id, file: req.file, bytes: audio.length };
     }
+    case 'voicemail-heard':
+      await mailbox.markHeard(req.id);
+      return { id: req.id, heard: true };
+    case 'voicemail-delete':
+      await mailbox.delete(req.id);
+      return { id: req.id, deleted: true };
     case 'greeting-set': {
       let wav: Uint8Array | null = null;
       if (req.file !== null) {
