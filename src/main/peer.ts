@@ -23,7 +23,6 @@ import { SipTransports } from './transport/sip-transports.ts';
 import type { TransportLimits } from './transport/types.ts';
 import { Mailbox } from './voicemail/mailbox.ts';
 import { mailboxControl } from './voicemail/mailbox-control.ts';
-import { type VoicemailLimits, VoicemailService } from './voicemail/voicemail-service.ts';
 
 export interface PeerOptions extends PeerConfig {
   limits?: Partial<TransportLimits>;
@@ -33,8 +32,6 @@ export interface PeerOptions extends PeerConfig {
   /** Admin passphrase (admin PC): lets this peer issue certificates to joining PCs. */
   passphrase?: string;
   discovery?: { mdns?: boolean; broadcast?: boolean; beaconPort?: number };
-  /** Voicemail limits (box size, recording length...); defaults in src/main/voicemail. */
-  voicemailLimits?: Partial<VoicemailLimits>;
   /** The user's softphone on an enrolled folder (`run --auto-answer --play --record`). */
   phone?: Pick<SoftPhoneOptions, 'autoAnswer' | 'answerDelayMs' | 'play' | 'toneHz' | 'record'>;
 }
@@ -55,8 +52,6 @@ export class Peer {
     private readonly control: ControlServer | null,
     /** This user's voicemail box (owner side); null when not enrolled. */
     readonly mailbox: Mailbox | null = null,
-    /** The voicemail UA (deposits for callers of this peer, *97); null when not enrolled. */
-    readonly voicemail: VoicemailService | null = null,
   ) {}
 
   static async start(config: PeerOptions): Promise<Peer> {
@@ -67,7 +62,6 @@ export class Peer {
     let pbx: OfficePbx | null = null;
     let control: ControlServer | null = null;
     let mailbox: Mailbox | null = null;
-    let voicemail: VoicemailService | null = null;
     try {
       const identity = loadIdentity(config.dataDir, db);
       // Discovery announces the SIP port before the pbx binds it: a port 0 is resolved first.
@@ -106,17 +100,6 @@ export class Peer {
         identity,
         log: log.child({ component: 'mailbox' }),
       });
-      const box = mailbox;
-      voicemail = await VoicemailService.start({
-        overlay: office.overlay,
-        identity,
-        bind: config.bind,
-        advertise,
-        mailbox: () => box,
-        limits: config.voicemailLimits,
-        log: log.child({ component: 'voicemail' }),
-      });
-      pbx.setVoicemail(voicemail);
       const running = { office, pbx, db, mailbox };
       control = new ControlServer(
         config.dataDir,
@@ -126,14 +109,13 @@ export class Peer {
       await control.start();
     } catch (err) {
       await control?.stop();
-      await voicemail?.close();
       mailbox?.close();
       await pbx?.stop();
       await office?.stop();
       db.close();
       throw err;
     }
-    return new Peer(config, null, null, log, office, pbx, db, control, mailbox, voicemail);
+    return new Peer(config, null, null, log, office, pbx, db, control, mailbox);
   }
 
   /** A folder not enrolled: the basic responder on --sip-port, and a control channel that says so. */
@@ -233,8 +215,6 @@ export class Peer {
 
   async stop(): Promise<void> {
     await this.control?.stop();
-    // Deposits in progress finish storing while the overlay is still there.
-    await this.voicemail?.close();
     this.mailbox?.close();
     // Registrations are tombstoned while the overlay is still there to store them.
     await this.pbx?.stop();
