@@ -15,6 +15,7 @@ import { deskPhoneAccounts } from './office/desk-phone-accounts.ts';
 import { type LookupResult, OfficeNode } from './office/office-node.ts';
 import { defaultAdvertiseHost } from './overlay/runtime.ts';
 import { OfficePbx } from './pbx/office-pbx.ts';
+import { PresenceService } from './presence/presence-service.ts';
 import type { SoftPhoneOptions } from './phone/soft-phone.ts';
 import { basicResponder } from './sip/basic-responder.ts';
 import { SipEndpoint } from './sip/endpoint.ts';
@@ -54,6 +55,12 @@ export class Peer {
     readonly mailbox: Mailbox | null = null,
   ) {}
 
+  /** Live presence and the desk-phone notifier (dialog, message-summary); null when not enrolled. */
+  private presenceService: PresenceService | null = null;
+  get presence(): PresenceService | null {
+    return this.presenceService;
+  }
+
   static async start(config: PeerOptions): Promise<Peer> {
     const log = config.log ?? createLogger({ component: 'peer' });
     if (!hasIdentity(config.dataDir)) return Peer.startSipOnly(config, log);
@@ -62,6 +69,7 @@ export class Peer {
     let pbx: OfficePbx | null = null;
     let control: ControlServer | null = null;
     let mailbox: Mailbox | null = null;
+    let presence: PresenceService | null = null;
     try {
       const identity = loadIdentity(config.dataDir, db);
       // Discovery announces the SIP port before the pbx binds it: a port 0 is resolved first.
@@ -95,6 +103,12 @@ export class Peer {
       });
       const officePbx = pbx;
       office.onRepublish(() => officePbx.republishRegistrations());
+      presence = await PresenceService.start({
+        overlay: office.overlay,
+        identity,
+        pbx,
+        log: log.child({ component: 'presence' }),
+      });
       mailbox = await Mailbox.start({
         overlay: office.overlay,
         identity,
@@ -110,12 +124,15 @@ export class Peer {
     } catch (err) {
       await control?.stop();
       mailbox?.close();
+      await presence?.close();
       await pbx?.stop();
       await office?.stop();
       db.close();
       throw err;
     }
-    return new Peer(config, null, null, log, office, pbx, db, control, mailbox);
+    const peer = new Peer(config, null, null, log, office, pbx, db, control, mailbox);
+    peer.presenceService = presence;
+    return peer;
   }
 
   /** A folder not enrolled: the basic responder on --sip-port, and a control channel that says so. */
@@ -216,6 +233,8 @@ export class Peer {
   async stop(): Promise<void> {
     await this.control?.stop();
     this.mailbox?.close();
+    // Presence is tombstoned (watchers see offline at once) while the overlay is still there.
+    await this.presence?.close();
     // Registrations are tombstoned while the overlay is still there to store them.
     await this.pbx?.stop();
     await this.office?.stop();

@@ -250,6 +250,15 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
 
   private readonly messageWaiters = new Map<string, (status: number) => void>();
 
+  /** Where SUBSCRIBEs go: the gateway's event notifier (src/main/pbx/event-server.ts). */
+  private subscriptionRouter: ((e: Extract<ProxyEvent, { type: 'need-lookup' }>) => LookupResult) | null =
+    null;
+
+  /** Routes desk phones' SUBSCRIBEs (dialog, message-summary) to `router`'s answer. */
+  setSubscriptionRouter(router: (e: Extract<ProxyEvent, { type: 'need-lookup' }>) => LookupResult): void {
+    this.subscriptionRouter = router;
+  }
+
   /** Answers to requests our softphone sent outside calls' INVITEs (REFER), by request id. */
   private readonly requestWaiters = new Map<string, (status: number) => void>();
 
@@ -600,6 +609,8 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
   /** One need-lookup: the first stage of a new call, or the next one after a failed stage. */
   private async route(e: Extract<ProxyEvent, { type: 'need-lookup' }>): Promise<void> {
     if (e.request.method === 'MESSAGE') return this.routeMessage(e);
+    if (e.request.method === 'SUBSCRIBE' && this.subscriptionRouter)
+      return this.answerLookup(e.id, this.subscriptionRouter(e));
     const dialPlan = await this.dialPlan();
     let state = this.routing.get(e.id);
     let stage: Stage;
