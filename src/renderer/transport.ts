@@ -2,6 +2,8 @@
 // contract over IPC); in a browser served by the headless peer, the WebSocket bridge at /api with the
 // token from the page's `#token=` fragment. Either way every reply and event is validated against the
 // contract before the UI sees it; anything else is dropped and reported on the console.
+
+import { encodeAudioFrame, parseAudioFrame } from '../core/api/audio-frame.ts';
 import {
   type ApiFailure,
   type Command,
@@ -11,15 +13,38 @@ import {
   type Reply,
   replySchema,
 } from '../core/api/contract.ts';
-import type { Engine, EventHandler } from '../core/api/engine.ts';
+import type { Engine, EngineAudio, EventHandler, SpeakerListener } from '../core/api/engine.ts';
 import { CLOSE_AUTH_TIMEOUT, CLOSE_UNAUTHORIZED, parseServerMessage } from '../core/api/wire.ts';
 
 export type ConnectionState = 'connecting' | 'ready' | 'unauthorized' | 'disconnected';
 
 export interface Transport extends Engine {
   readonly state: ConnectionState;
+  readonly audio: EngineAudio;
   onState(handler: (s: ConnectionState) => void): () => void;
 }
+
+/** Above this much unsent data a microphone frame is dropped: late audio is worse than a gap. */
+const MAX_AUDIO_BACKLOG = 64 * 1024;
+/** The message Electron's preload posts to the page with the audio MessagePort (see preload.ts). */
+export const AUDIO_PORT_MESSAGE = 'peerpbx:audio-port';
+
+/** Speaker frames from raw bytes: validated, then handed to every listener. */
+class SpeakerFrames {
+  private readonly listeners = new Listeners<[string, number, Int16Array]>();
+  private invalid = 0;
+  add(l: SpeakerListener): () => void {
+    return this.listeners.add(([id, rate, pcm]) => l(id, rate, pcm));
+  }
+  receive(data: ArrayBuffer | Uint8Array): void {
+    const f = parseAudioFrame(data instanceof Uint8Array ? data : new Uint8Array(data), 'speaker');
+    if (f.ok) this.listeners.emit([f.frame.callId, f.frame.sampleRate, f.frame.samples]);
+    else if (this.invalid++ < 5) console.error('invalid audio frame from the engine', f.error);
+  }
+}
+
+const micFrame = (callId: string, sampleRate: number, samples: Int16Array) =>
+  encodeAudioFrame({ kind: 'microphone', callId, sampleRate, samples });
 
 /** What Electron's preload puts on `window` (untrusted shapes: validated here). */
 interface PreloadApi {
@@ -43,7 +68,30 @@ class Listeners<T> {
 
 export class IpcTransport implements Transport {
   readonly state: ConnectionState = 'ready';
-  constructor(private readonly api: PreloadApi) {}
+  private port: MessagePort | null = null;
+  private readonly speaker = new SpeakerFrames();
+  readonly audio: EngineAudio = {
+    microphone: (callId, rate, samples) => {
+      const bytes = micFrame(callId, rate, samples);
+      this.port?.postMessage(bytes.buffer, [bytes.buffer]);
+    },
+    onSpeaker: (l) => this.speaker.add(l),
+  };
+
+  constructor(
+    private readonly api: PreloadApi,
+    win?: Pick<Window, 'addEventListener'>,
+  ) {
+    // The preload hands over the audio MessagePort once main created it (same-origin message).
+    win?.addEventListener('message', (e: MessageEvent) => {
+      if (e.data !== AUDIO_PORT_MESSAGE || !e.ports[0]) return;
+      this.port = e.ports[0];
+      this.port.onmessage = (m: MessageEvent) => {
+        if (m.data instanceof ArrayBuffer || m.data instanceof Uint8Array) this.speaker.receive(m.data);
+      };
+      this.port.start();
+    });
+  }
 
   async command<C extends Command>(cmd: C): Promise<Reply<C['type']>> {
     let raw: unknown;
@@ -85,6 +133,15 @@ export class WebSocketTransport implements Transport {
   private readonly events = new Listeners<EngineEvent>();
   private readonly states = new Listeners<ConnectionState>();
   private retryMs = 500;
+  private readonly speaker = new SpeakerFrames();
+  readonly audio: EngineAudio = {
+    microphone: (callId, rate, samples) => {
+      const ws = this.ws;
+      if (this.state !== 'ready' || !ws || ws.bufferedAmount > MAX_AUDIO_BACKLOG) return;
+      ws.send(micFrame(callId, rate, samples));
+    },
+    onSpeaker: (l) => this.speaker.add(l),
+  };
 
   constructor(
     private readonly url: string,
@@ -105,9 +162,13 @@ export class WebSocketTransport implements Transport {
     }
     this.setState('connecting');
     const ws = new WebSocket(this.url);
+    ws.binaryType = 'arraybuffer';
     this.ws = ws;
     ws.onopen = () => ws.send(JSON.stringify({ kind: 'auth', token: this.token }));
-    ws.onmessage = (ev) => this.receive(typeof ev.data === 'string' ? ev.data : '');
+    ws.onmessage = (ev) => {
+      if (ev.data instanceof ArrayBuffer) this.speaker.receive(ev.data);
+      else this.receive(typeof ev.data === 'string' ? ev.data : '');
+    };
     ws.onclose = (ev) => {
       this.ws = null;
       for (const [, p] of this.pending) p.resolve(unreachable('connection to the peer lost'));
@@ -183,7 +244,7 @@ export function takeTokenFromLocation(loc: Location, store: Storage, history: Hi
 
 export function createTransport(): Transport {
   const preload = (window as unknown as { peerpbx?: PreloadApi }).peerpbx;
-  if (preload) return new IpcTransport(preload);
+  if (preload) return new IpcTransport(preload, window);
   const token = takeTokenFromLocation(window.location, window.sessionStorage, window.history);
   return new WebSocketTransport(`ws://${window.location.host}/api`, token);
 }

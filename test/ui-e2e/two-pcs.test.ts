@@ -4,17 +4,22 @@
 // desktop app's engine (startApp) on an empty folder, enrolled through the first-run screen by
 // typing its extension, name, the join code and A's address. Proves: no CSP violation; each
 // directory shows the other PC online; the network view lists both peers; a call from the dialpad
-// rings the other PC, which answers; both histories show the call.
-import { mkdirSync, rmSync } from 'node:fs';
+// rings the other PC, which answers; the caller's fake microphone (a 440 Hz WAV) is heard at the
+// callee (the frames its page gets and the page's own speaker analyser), mute silences it; both
+// histories show the call.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/core/api/engine.ts';
+import { sine } from '../../src/core/media/tones.ts';
+import { encodeWav } from '../../src/core/media/wav.ts';
 import { startApp } from '../../src/main/app.ts';
 import { PeerEngine } from '../../src/main/engine/peer-engine.ts';
 import { createEngineHost } from '../../src/main/engine/peer-host.ts';
 import { type PeerUi, startPeerUi } from '../../src/main/engine/ui.ts';
 import { createLogger, setLogLevel } from '../../src/main/log.ts';
+import { blockToneStrength } from '../../src/main/media/sinks.ts';
 import { Peer } from '../../src/main/peer.ts';
 import { killAll, tempDir } from '../helpers/processes.ts';
 import { createOffice, invite, PASSPHRASE } from '../office/harness.ts';
@@ -93,7 +98,10 @@ beforeAll(async () => {
     discovery: { mdns: false, broadcast: false },
   });
   await servePc(b.engine, bDir, () => b.stop());
-  browser = await launchChromium();
+  // The callers' microphone: 10 s of 440 Hz (Chromium loops the file).
+  const tone = join(root, 'tone440.wav');
+  writeFileSync(tone, encodeWav({ sampleRate: 48_000, samples: sine(440, 10_000, 48_000, 0.5) }));
+  browser = await launchChromium(tone);
   for (const pc of pcs) pc.page = await openPage(browser, pc.ui.url);
 }, 60_000);
 
@@ -107,6 +115,30 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
   if (rendererDir) rmSync(rendererDir, { recursive: true, force: true });
 });
+
+/** The last `ms` of what one engine's UI is sent to play for a call (its speaker frames). */
+function speakerTap(engine: Engine, ms = 600) {
+  const rate = 48_000;
+  const ring = new Int16Array((rate * ms) / 1000);
+  let pos = 0;
+  let frames = 0;
+  const off = engine.audio?.onSpeaker((_id, r, pcm) => {
+    if (r !== rate) throw new Error(`speaker rate ${r}`);
+    frames++;
+    for (const v of pcm) {
+      ring[pos] = v;
+      pos = (pos + 1) % ring.length;
+    }
+  });
+  if (!off) throw new Error('the engine has no audio channel');
+  const window = () => Int16Array.from([...ring.subarray(pos), ...ring.subarray(0, pos)]);
+  return {
+    off,
+    frames: () => frames,
+    strength: (hz: number) => blockToneStrength(window(), hz, rate, 100),
+    rms: () => Math.sqrt(window().reduce((a, v) => a + v * v, 0) / ring.length),
+  };
+}
 
 describe('two PCs of one office in the browser', () => {
   it('enrolls the second PC through its first-run screen with a join code', async () => {
@@ -178,12 +210,13 @@ describe('two PCs of one office in the browser', () => {
     await page.getByRole('button', { name: 'Home', exact: true }).click();
   });
 
-  it('calls the other PC from the dialpad; it rings there and is answered', async (ctx) => {
+  it('calls the other PC from the dialpad; it is answered, the caller is heard there and mute silences it', async (ctx) => {
     const [a, b] = pcs;
     if (!adminPeer?.pbx) ctx.skip(); // the pbx is not wired into Peer in this build
     const pa = a.page?.page;
     const pb = b.page?.page;
     if (!pa || !pb) throw new Error('no page');
+    const tap = speakerTap(b.engine);
     await pa.getByPlaceholder('Extension or SIP address').fill('102');
     await pa.locator('section.dialpad button[type="submit"]').click();
     const incoming = pb.getByRole('alertdialog');
@@ -193,7 +226,34 @@ describe('two PCs of one office in the browser', () => {
     await incoming.getByRole('button', { name: 'Answer' }).click();
     await expect.poll(() => pa.getByText('In call').count(), { timeout: 10_000 }).toBeGreaterThan(0);
     await expect.poll(() => pb.getByText('In call').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+
+    // A's page: fake microphone -> worklet -> WebSocket -> main -> RTP -> B's peer -> B's page.
+    // A pure 440 Hz gives a strength near 1; the goal is > 0.5 (codec noise and resampling margin).
+    await expect.poll(() => tap.strength(440), { timeout: 15_000, interval: 250 }).toBeGreaterThan(0.5);
+    const heard = tap.strength(440);
+    console.log(
+      `callee hears 440 Hz: strength ${heard.toFixed(3)}, 1 kHz ${tap.strength(1000).toFixed(3)}, rms ${tap.rms().toFixed(0)}, frames ${tap.frames()}`,
+    );
+    expect(tap.strength(1000)).toBeLessThan(0.1);
+    // B's page plays it: its speaker analyser's strongest bin is 440 Hz (bins are 11.7 Hz wide).
+    const speaker = pb.getByRole('meter', { name: 'Speaker level' });
+    await expect
+      .poll(async () => Number(await speaker.getAttribute('data-peak-hz')), { timeout: 10_000 })
+      .toBeGreaterThan(420);
+    expect(Number(await speaker.getAttribute('data-peak-hz'))).toBeLessThan(460);
     await shot(a, 'in-call-101');
+    await shot(b, 'in-call-102');
+
+    // Mute on A: main stops sending its microphone; B hears (near) silence within a second.
+    const loud = tap.rms();
+    await pa.getByRole('button', { name: 'Mute', exact: true }).click();
+    await expect.poll(() => pa.getByText(/Muted/).count(), { timeout: 5000 }).toBeGreaterThan(0);
+    await expect.poll(() => tap.rms(), { timeout: 5000, interval: 200 }).toBeLessThan(loud / 20);
+    console.log(`muted: rms ${tap.rms().toFixed(0)} (was ${loud.toFixed(0)})`);
+    await shot(a, 'in-call-muted-101');
+    await pa.getByRole('button', { name: 'Unmute', exact: true }).click();
+    await expect.poll(() => tap.strength(440), { timeout: 5000, interval: 200 }).toBeGreaterThan(0.5);
+    tap.off();
     await pa.getByRole('button', { name: 'Hang up' }).click();
     await expect.poll(() => pb.getByText('In call').count(), { timeout: 10_000 }).toBe(0);
     // Both histories show the answered call (the pbx writes a row when the call ends).
@@ -217,7 +277,7 @@ describe('two PCs of one office in the browser', () => {
       await shot(pc, `history-${other === '102' ? '101' : '102'}`);
     }
     for (const pc of pcs) expect(await pc.page?.csp()).toEqual([]);
-  }, 45_000);
+  }, 75_000);
 
   it('a third PC asks to join; the admin approves it in Settings and it is enrolled', async () => {
     const a = pcs[0];

@@ -72,7 +72,8 @@ export async function startBridge(
   return { bridge, log };
 }
 
-export function launchChromium(): Promise<Browser> {
+/** `fakeAudioFile`: a 48 kHz mono PCM16 WAV Chromium's fake microphone plays (else its beeps). */
+export function launchChromium(fakeAudioFile?: string): Promise<Browser> {
   mkdirSync(SHOTS, { recursive: true });
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -85,6 +86,7 @@ export function launchChromium(): Promise<Browser> {
       // A fake microphone (Chromium's beeping test device) with no permission prompt.
       '--use-fake-ui-for-media-stream',
       '--use-fake-device-for-media-stream',
+      ...(fakeAudioFile ? [`--use-file-for-fake-audio-capture=${fakeAudioFile}`] : []),
     ],
   });
 }

@@ -17,11 +17,26 @@ import {
 
 export type EventHandler = (event: EngineEvent) => void;
 
+/** Called with each frame of a call's far-end audio (16-bit PCM at `sampleRate`). */
+export type SpeakerListener = (callId: string, sampleRate: number, samples: Int16Array) => void;
+
+/**
+ * A call's audio between the UI and the engine (see audio-frame.ts for the wire form): the UI's
+ * microphone in, the far end out. Optional: an engine without calls has none.
+ */
+export interface EngineAudio {
+  /** A frame of the UI's microphone for a live call (any of AUDIO_RATES; the engine resamples). */
+  microphone(callId: string, sampleRate: number, samples: Int16Array): void;
+  onSpeaker(listener: SpeakerListener): () => void;
+}
+
 export interface Engine {
   /** Never rejects: failures are `{ ok: false, error }` replies. */
   command<C extends Command>(cmd: C): Promise<Reply<C['type']>>;
   /** Subscribes to pushed events; returns the unsubscribe function. */
   on(handler: EventHandler): () => void;
+  /** The calls' audio channel, when the engine carries calls. */
+  readonly audio?: EngineAudio;
 }
 
 export type CommandHandlers = {

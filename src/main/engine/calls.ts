@@ -66,6 +66,12 @@ export class CallTable {
     });
   }
 
+  setMuted(id: string, on: boolean): EngineEvent | null {
+    return this.update(id, (c) => {
+      c.muted = on;
+    });
+  }
+
   setHold(id: string, on: boolean): EngineEvent | null {
     return this.update(id, (c) => {
       c.onHold = on;

@@ -2,6 +2,8 @@
 // against this, not against Peer, so it is unit-tested with a fake host and survives Peer's growth;
 // createEngineHost (peer-host.ts) adapts the real Peer to it.
 
+import type { EngineAudio } from '../../core/api/engine.ts';
+
 export interface HostIdentity {
   office: string;
   extension: string;
@@ -80,6 +82,12 @@ export interface HostHistoryRow {
   outcome: string;
 }
 
+/** A call's audio to and from the UI (call-audio.ts), plus the mute switch of its microphone. */
+export interface HostAudio extends EngineAudio {
+  /** False when the call has no live media. */
+  setMuted(callId: string, on: boolean): boolean;
+}
+
 export interface EngineHost {
   identity(): HostIdentity;
   members(): HostMember[];
@@ -94,6 +102,8 @@ export interface EngineHost {
   /** Null while the peer has no phone system (pbx not started). */
   pbx: HostPbx | null;
   history(limit: number): HostHistoryRow[];
+  /** The UI's side of calls' audio; absent when the peer has no phone. */
+  audio?: HostAudio | null;
   /** Releases what the adapter opened (listeners, database handles). */
   close(): void;
 }

@@ -11,7 +11,14 @@ import type {
   OfficeStatus,
   Presence,
 } from '../../core/api/contract.ts';
-import { type CommandHandlers, errReply, okReply, UnavailableEngine } from '../../core/api/engine.ts';
+import {
+  type CommandHandlers,
+  type EngineAudio,
+  errReply,
+  okReply,
+  type SpeakerListener,
+  UnavailableEngine,
+} from '../../core/api/engine.ts';
 import type { Logger } from '../log.ts';
 import { joinRequestView } from '../office/office-api.ts';
 import { CallTable, historyEntryOf } from './calls.ts';
@@ -61,6 +68,16 @@ export class PeerEngine extends UnavailableEngine {
   /** Display names members published with their registrations, by Node-ID. */
   private readonly names = new Map<string, string>();
   private pendingJoin = false;
+  private readonly speakers = new Set<SpeakerListener>();
+
+  /** Calls' audio for the bridges: stays the same object while the host is swapped. */
+  readonly audio: EngineAudio = {
+    microphone: (callId, rate, samples) => this.host?.audio?.microphone(callId, rate, samples),
+    onSpeaker: (listener) => {
+      this.speakers.add(listener);
+      return () => this.speakers.delete(listener);
+    },
+  };
 
   constructor(host: EngineHost | null, opts: PeerEngineOptions) {
     const box: { self?: PeerEngine } = {};
@@ -84,9 +101,16 @@ export class PeerEngine extends UnavailableEngine {
       this.detach.push(
         requests.onRequest((r) => this.emit({ type: 'join-request', request: joinRequestView(r) })),
       );
+    if (host.audio)
+      this.detach.push(
+        host.audio.onSpeaker((id, rate, pcm) => {
+          for (const l of [...this.speakers]) l(id, rate, pcm);
+        }),
+      );
     if (host.pbx)
       this.detach.push(
         host.pbx.onEvent((e) => {
+          if (e.type === 'ended') host.audio?.setMuted(e.call, false);
           const ev = this.calls.apply(e);
           if (ev) this.emit(ev);
         }),
@@ -389,6 +413,19 @@ function handlers(box: Box, enrollment: EngineEnrollment | undefined): CommandHa
           if (ev) engine().emit(ev);
           return okReply<'call.hold'>({});
         }),
+      ),
+    // Mute silences the microphone in main (the UI may keep capturing for its meter).
+    'call.mute': (cmd) =>
+      needPbx(() =>
+        engine().withHost((host) =>
+          knownCall(cmd.callId, () => {
+            if (!host.audio) return errReply('not-available', 'this peer carries no call audio');
+            host.audio.setMuted(cmd.callId, cmd.on);
+            const ev = engine().liveCalls().setMuted(cmd.callId, cmd.on);
+            if (ev) engine().emit(ev);
+            return okReply<'call.mute'>({});
+          }),
+        ),
       ),
     'call.dtmf': (cmd) =>
       needPbx((pbx) =>

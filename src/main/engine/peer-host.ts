@@ -7,18 +7,20 @@ import { decodeRegistration } from '../../core/pbx/registration-record.ts';
 import { userResourceName } from '../../core/records/resource-names.ts';
 import type { EnrollmentServer } from '../enrollment/server.ts';
 import { openDataDatabase } from '../identity/identity.ts';
+import { createLogger } from '../log.ts';
 import { inviteToOffice } from '../office/office.ts';
 import type { OfficeNode } from '../office/office-node.ts';
 import type { OfficePbx, PbxEvent } from '../pbx/office-pbx.ts';
 import type { Peer } from '../peer.ts';
 import type { PeerDatabase } from '../store/peer-database.ts';
+import { attachCallAudio, CallAudio, type PhoneMediaHooks } from './call-audio.ts';
 import type { EngineHost, HostCallEvent, HostJoinRequests, HostPbx } from './host.ts';
 
 type PbxLike = Pick<
   OfficePbx,
   'dial' | 'answer' | 'hangup' | 'hold' | 'resume' | 'transfer' | 'lookup' | 'on' | 'off' | 'directory'
 > & {
-  phone: { sendDtmf(callId: string, digits: string): number };
+  phone: { sendDtmf(callId: string, digits: string): number } & PhoneMediaHooks;
 };
 
 /** The pbx events the engine reads, narrowed from PbxEvent. */
@@ -81,6 +83,9 @@ export function createEngineHost(peer: Peer): EngineHost | null {
   const pbx = (peer as unknown as { pbx?: PbxLike | null }).pbx ?? null;
   let db: PeerDatabase | null = null;
   const offs: Array<() => void> = [];
+  // The UI's microphone and speaker carry this peer's calls (hooked into the softphone's options).
+  const audio = pbx ? new CallAudio(createLogger({ component: 'call-audio' })) : null;
+  if (pbx && audio) offs.push(attachCallAudio(pbx.phone, audio));
   return {
     identity: () => {
       const id = office.identity;
@@ -146,6 +151,7 @@ export function createEngineHost(peer: Peer): EngineHost | null {
     invite: (extension) => ({ code: inviteToOffice(dataDir, extension).code }),
     joinRequests: office.enrollment ? joinRequestsHost(office.enrollment) : null,
     pbx: pbx ? pbxHost(pbx) : null,
+    audio,
     history: (limit) => {
       db ??= openDataDatabase(dataDir);
       return db.calls.list(limit);

@@ -18,6 +18,7 @@ import {
   type ServerMessage,
 } from '../../core/api/wire.ts';
 import type { Logger } from '../log.ts';
+import { type AudioChannel, openAudioChannel } from './audio.ts';
 import { securityHeaders, serveStatic } from './static-files.ts';
 
 export const UI_HOST = '127.0.0.1';
@@ -37,6 +38,8 @@ export interface UiBridgeOptions {
   authTimeoutMs?: number;
   /** Commands in flight per socket before new ones are refused. */
   maxInFlight?: number;
+  /** Microphone frames accepted per second per socket (default 200). */
+  maxAudioFramesPerSecond?: number;
 }
 
 export interface UiBridge {
@@ -49,6 +52,13 @@ export interface UiBridge {
 const digest = (s: string) => createHash('sha256').update(s).digest();
 const sameToken = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
 
+function toBytes(data: Buffer | ArrayBuffer | Buffer[]): Uint8Array {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  return data instanceof ArrayBuffer
+    ? new Uint8Array(data)
+    : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
 export async function startUiBridge(opts: UiBridgeOptions): Promise<UiBridge> {
   const host = opts.host ?? UI_HOST;
   if (host !== UI_HOST) throw new Error(`the UI bridge listens on ${UI_HOST} only, not ${host}`);
@@ -57,6 +67,10 @@ export async function startUiBridge(opts: UiBridgeOptions): Promise<UiBridge> {
   const authTimeoutMs = opts.authTimeoutMs ?? 5000;
   const maxInFlight = opts.maxInFlight ?? 64;
   const maxBuffered = 32 * 1024 * 1024;
+  // Audio is dropped rather than queued behind a slow page: late audio is worse than a gap.
+  const maxAudioBuffered = 512 * 1024;
+  /** Microphone frames per second per socket (a page sends 50): more is dropped. */
+  const maxAudioFramesPerSecond = opts.maxAudioFramesPerSecond ?? 200;
 
   let port = opts.port;
   // Requests naming another host are refused: a DNS-rebinding page must not reach the bridge.
@@ -96,6 +110,7 @@ export async function startUiBridge(opts: UiBridgeOptions): Promise<UiBridge> {
     let authed = false;
     let inFlight = 0;
     let unsubscribe: (() => void) | null = null;
+    let audio: AudioChannel | null = null;
     const send = (m: ServerMessage) => {
       if (ws.readyState !== ws.OPEN) return;
       // A page that stops reading (a frozen tab) must not make the peer buffer without end.
@@ -113,6 +128,7 @@ export async function startUiBridge(opts: UiBridgeOptions): Promise<UiBridge> {
     const authTimer = setTimeout(() => reject(CLOSE_AUTH_TIMEOUT, 'no token'), authTimeoutMs);
 
     ws.on('message', (data, isBinary) => {
+      if (authed && isBinary) return audio?.receive(toBytes(data));
       const text = isBinary ? '' : data.toString();
       const parsed = parseClientMessage(text);
       if (!authed) {
@@ -121,6 +137,16 @@ export async function startUiBridge(opts: UiBridgeOptions): Promise<UiBridge> {
         if (!sameToken(parsed.message.token, token)) return reject(CLOSE_UNAUTHORIZED, 'wrong token');
         authed = true;
         unsubscribe = engine.on((event) => send({ kind: 'event', event }));
+        audio = openAudioChannel({
+          engine,
+          log: slog,
+          maxFramesPerSecond: maxAudioFramesPerSecond,
+          send: (bytes) => {
+            if (ws.readyState !== ws.OPEN || ws.bufferedAmount > maxAudioBuffered) return false;
+            ws.send(bytes);
+            return true;
+          },
+        });
         slog.info('ui connected');
         return send({ kind: 'ready' });
       }
@@ -149,6 +175,7 @@ export async function startUiBridge(opts: UiBridgeOptions): Promise<UiBridge> {
     ws.on('close', () => {
       clearTimeout(authTimer);
       unsubscribe?.();
+      audio?.close();
       if (authed) slog.info('ui disconnected');
     });
     ws.on('error', (err) => slog.warn('ui websocket error', { err }));

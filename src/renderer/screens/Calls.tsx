@@ -3,7 +3,7 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import type { Call } from '../../core/api/contract.ts';
 import { useApp } from '../app-context.tsx';
-import { Microphone } from '../microphone.tsx';
+import { CallAudio } from '../microphone.tsx';
 import { ErrorNotice, errorText, formatDuration, partyName, useBusy, useElapsed } from '../ui.tsx';
 import { Keypad } from './Home.tsx';
 
@@ -136,7 +136,7 @@ function ActiveCall({ call }: { call: Call }) {
           Hang up
         </button>
       </div>
-      {call.state === 'active' || call.state === 'held' ? <Microphone muted={call.muted} /> : null}
+      {call.state === 'active' || call.state === 'held' ? <CallAudio callId={id} muted={call.muted} /> : null}
       {showKeypad ? (
         <Keypad
           label="Send tones"
