@@ -24,6 +24,11 @@ export interface LocalIdentity {
   aliases?: Array<{ host: string; port: number }>;
   /** Domains that name this proxy whatever the port (e.g. the office SIP domain phones register to). */
   domains?: string[];
+  /**
+   * Outside domains the coordinator routes by DNS (RFC 3263): a request for such an AoR (a user,
+   * no port, no lr) is taken as ours, so it gets a need-lookup instead of a blind forward.
+   */
+  outsideDomain?: (uri: SipUri) => boolean;
 }
 
 function defaultPort(scheme: string, transport?: string | null): number {
@@ -41,7 +46,10 @@ export function isLocalUri(me: LocalIdentity, uri: SipUri): boolean {
   const port = uri.port ?? defaultPort(uri.scheme, typeof t === 'string' ? t : null);
   const host = uri.host.toLowerCase();
   if (me.domains?.some((d) => d.toLowerCase() === host)) return true;
-  return names(me).some((n) => n.host.toLowerCase() === host && n.port === port);
+  if (names(me).some((n) => n.host.toLowerCase() === host && n.port === port)) return true;
+  return (
+    uri.user !== null && uri.port === null && !('lr' in uri.params) && (me.outsideDomain?.(uri) ?? false)
+  );
 }
 
 /** Whether a Via was written by this proxy (sent-by is ours). */

@@ -29,6 +29,7 @@ import {
   type Stage,
   toLookupResult,
 } from '../../core/pbx/index.ts';
+import { isOutsideUri, OutsideFailover } from '../../core/pbx/outside-routing.ts';
 import type { PublisherEffect } from '../../core/pbx/registration-record.ts';
 import type { UserSettingsData } from '../../core/records/kinds.ts';
 import { officeConfigResourceName, userResourceName } from '../../core/records/resource-names.ts';
@@ -53,6 +54,7 @@ import {
   SoftPhone,
   type SoftPhoneOptions,
 } from '../phone/soft-phone.ts';
+import { SipDnsResolver, type SipDnsResolverOptions } from '../sip/dns-resolver.ts';
 import { randomToken, SipHost } from '../sip/endpoint.ts';
 import { SipTransports } from '../transport/sip-transports.ts';
 import type { VoicemailService } from '../voicemail/voicemail-service.ts';
@@ -79,6 +81,8 @@ export interface OfficePbxOptions {
   history?: CallHistorySink;
   /** Registration record lifetime (default REGISTRATION_LIFETIME_MS); refreshed at half of it. */
   registrationLifetimeMs?: number;
+  /** RFC 3263 lookups for outside domains (DNS servers: default PEERPBX_DNS_SERVERS or the system's). */
+  dns?: SipDnsResolverOptions;
   log?: Logger;
 }
 
@@ -132,6 +136,7 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
     );
     const history = opts.history ? new CallLog(opts.history, opts.identity.extension, log) : null;
     this.callLog = history;
+    this.dns = new SipDnsResolver({ log: log.child({ part: 'dns' }), ...opts.dns });
     phone.on((e) => {
       history?.onPhoneEvent(e);
       this.emit('event', e);
@@ -170,12 +175,14 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
     const phoneAddress = { host: advertise, port: phone.sipPort };
     // Configured trunks are trusted (no digest) too; the dial plan arrives later from the overlay.
     let isTrunk: (s: Address) => boolean = () => false;
+    let isOutside: (uri: SipUri) => boolean = () => false;
     const proxy = new PbxProxy(
       {
         host: advertise,
         port: transports.port,
         transport: 'UDP',
         domains: [opts.identity.office],
+        outsideDomain: (uri) => isOutside(uri),
         // Our own softphone needs no digest: it is this peer's user.
         // A MESSAGE to this peer's own user is delivered here, like a call to a local phone.
         trusted: (s: Address, req?: SipRequest) =>
@@ -190,6 +197,7 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
     host = new SipHost<ProxyEffect>(proxy, { sender: transports, log: log.child({ part: 'proxy' }) });
     const pbx = new OfficePbx(opts, phone, transports, host, proxy, advertise, log);
     isTrunk = (s) => pbx.isTrunk(s);
+    isOutside = (uri) => pbx.isOutside(uri);
     // Read (and watch) the dial plan now: a trunk's first call must already be recognised.
     await pbx.dialPlan();
     await pbx.publishOwnRegistration();
@@ -208,7 +216,13 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
   /** Calls an extension, ring group or trunk number as this peer's user; returns the call id. */
   async dial(target: string): Promise<string> {
     const user = target.replace(/^sips?:/i, '').split('@')[0];
-    const id = await this.phone.call(`sip:${user}@${this.advertise}:${this.transports.port}`);
+    const outside = target.includes('@')
+      ? parseUri(/^sips?:/i.test(target) ? target : `sip:${target}`)
+      : null;
+    const id =
+      outside && this.isOutside(outside)
+        ? await this.phone.call(serializeUri(outside), { destination: this.proxyAddress })
+        : await this.phone.call(`sip:${user}@${this.advertise}:${this.transports.port}`);
     this.callLog?.outgoing(id, user);
     return id;
   }
@@ -489,6 +503,7 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
       Promise.allSettled([...this.pendingStores]),
       new Promise((r) => setTimeout(r, STOP_STORE_BUDGET_MS)),
     ]);
+    this.dns.cancel();
     this.directory.close();
     this.host.close();
     await this.transports.close();
@@ -583,6 +598,7 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
         void this.drainPublisher();
         break;
       case 'final': {
+        this.outside.forget(e.id);
         clearTimeout(this.routing.get(e.id)?.expiry);
         this.routing.delete(e.id);
         const token = this.messageContexts.get(e.id);
@@ -608,6 +624,7 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
 
   /** One need-lookup: the first stage of a new call, or the next one after a failed stage. */
   private async route(e: Extract<ProxyEvent, { type: 'need-lookup' }>): Promise<void> {
+    if (this.isOutside(e.request.uri)) return this.routeOutside(e);
     if (e.request.method === 'MESSAGE') return this.routeMessage(e);
     if (e.request.method === 'SUBSCRIBE' && this.subscriptionRouter)
       return this.answerLookup(e.id, this.subscriptionRouter(e));
@@ -654,6 +671,35 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
     } else result = this.voicemailStage(stage, e, state.cursor);
     this.emit('event', { type: 'routed', id: e.id, user: e.user, stage: stage.type, targets });
     this.answerLookup(e.id, result);
+  }
+
+  private readonly dns: SipDnsResolver;
+  private readonly outside = new OutsideFailover();
+
+  private get proxyAddress(): Address {
+    return { transport: 'UDP', host: this.advertise, port: this.transports.port };
+  }
+
+  /** sip:user@domain outside the office and its trunks: routed by DNS (RFC 3263). */
+  isOutside(uri: SipUri): boolean {
+    const trunks = this.planOf(
+      this.directory.cached(officeConfigResourceName(this.opts.identity.office), 'OFFICE-CONFIG'),
+    ).trunks;
+    return isOutsideUri(uri, {
+      office: this.opts.identity.office,
+      local: (host) => host === this.advertise || (trunks ?? []).some((t) => t.host.toLowerCase() === host),
+    });
+  }
+
+  /** An outside domain: its RFC 3263 targets one at a time, the next on 503 or timeout. */
+  private async routeOutside(e: Extract<ProxyEvent, { type: 'need-lookup' }>): Promise<void> {
+    if (e.previous && this.outside.has(e.id)) {
+      this.answerLookup(e.id, this.outside.retry(e.id, e.previous.status));
+      return;
+    }
+    const { targets, reason } = await this.dns.locate(e.request.uri);
+    this.log.info('outside domain located', { uri: serializeUri(e.request.uri), targets, reason });
+    this.answerLookup(e.id, this.outside.start(e.id, e.request.uri, targets));
   }
 
   /** Proxy context of each MESSAGE this user sent -> its sendMessage token (for the final status). */
