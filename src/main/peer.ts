@@ -15,8 +15,8 @@ import { deskPhoneAccounts } from './office/desk-phone-accounts.ts';
 import { type LookupResult, OfficeNode } from './office/office-node.ts';
 import { defaultAdvertiseHost } from './overlay/runtime.ts';
 import { OfficePbx } from './pbx/office-pbx.ts';
-import { PresenceService } from './presence/presence-service.ts';
 import type { SoftPhoneOptions } from './phone/soft-phone.ts';
+import { PresenceService } from './presence/presence-service.ts';
 import { basicResponder } from './sip/basic-responder.ts';
 import { SipEndpoint } from './sip/endpoint.ts';
 import type { PeerDatabase } from './store/peer-database.ts';
@@ -24,6 +24,7 @@ import { SipTransports } from './transport/sip-transports.ts';
 import type { TransportLimits } from './transport/types.ts';
 import { Mailbox } from './voicemail/mailbox.ts';
 import { mailboxControl } from './voicemail/mailbox-control.ts';
+import { type VoicemailLimits, VoicemailService } from './voicemail/voicemail-service.ts';
 
 export interface PeerOptions extends PeerConfig {
   limits?: Partial<TransportLimits>;
@@ -33,6 +34,8 @@ export interface PeerOptions extends PeerConfig {
   /** Admin passphrase (admin PC): lets this peer issue certificates to joining PCs. */
   passphrase?: string;
   discovery?: { mdns?: boolean; broadcast?: boolean; beaconPort?: number };
+  /** Voicemail limits (box size, recording length...); defaults in src/main/voicemail. */
+  voicemailLimits?: Partial<VoicemailLimits>;
   /** The user's softphone on an enrolled folder (`run --auto-answer --play --record`). */
   phone?: Pick<SoftPhoneOptions, 'autoAnswer' | 'answerDelayMs' | 'play' | 'toneHz' | 'record'>;
 }
@@ -53,6 +56,8 @@ export class Peer {
     private readonly control: ControlServer | null,
     /** This user's voicemail box (owner side); null when not enrolled. */
     readonly mailbox: Mailbox | null = null,
+    /** The voicemail UA (deposits for callers of this peer, *97); null when not enrolled. */
+    readonly voicemail: VoicemailService | null = null,
   ) {}
 
   /** Live presence and the desk-phone notifier (dialog, message-summary); null when not enrolled. */
@@ -70,6 +75,7 @@ export class Peer {
     let control: ControlServer | null = null;
     let mailbox: Mailbox | null = null;
     let presence: PresenceService | null = null;
+    let voicemail: VoicemailService | null = null;
     try {
       const identity = loadIdentity(config.dataDir, db);
       // Discovery announces the SIP port before the pbx binds it: a port 0 is resolved first.
@@ -114,6 +120,17 @@ export class Peer {
         identity,
         log: log.child({ component: 'mailbox' }),
       });
+      const box = mailbox;
+      voicemail = await VoicemailService.start({
+        overlay: office.overlay,
+        identity,
+        bind: config.bind,
+        advertise,
+        mailbox: () => box,
+        limits: config.voicemailLimits,
+        log: log.child({ component: 'voicemail' }),
+      });
+      pbx.setVoicemail(voicemail);
       const running = { office, pbx, db, mailbox };
       control = new ControlServer(
         config.dataDir,
@@ -123,6 +140,7 @@ export class Peer {
       await control.start();
     } catch (err) {
       await control?.stop();
+      await voicemail?.close();
       mailbox?.close();
       await presence?.close();
       await pbx?.stop();
@@ -130,7 +148,7 @@ export class Peer {
       db.close();
       throw err;
     }
-    const peer = new Peer(config, null, null, log, office, pbx, db, control, mailbox);
+    const peer = new Peer(config, null, null, log, office, pbx, db, control, mailbox, voicemail);
     peer.presenceService = presence;
     return peer;
   }
@@ -232,6 +250,8 @@ export class Peer {
 
   async stop(): Promise<void> {
     await this.control?.stop();
+    // Deposits in progress finish storing while the overlay is still there.
+    await this.voicemail?.close();
     this.mailbox?.close();
     // Presence is tombstoned (watchers see offline at once) while the overlay is still there.
     await this.presence?.close();
