@@ -6,46 +6,31 @@
 // - another member can neither open nor delete it; the owner's heard and delete reach every copy.
 // The depositor (102) runs in this process (OfficeNode) and deposits with buildVoicemailDeposit,
 // the records a caller's peer writes; the office is enrolled in process (the CA issues directly).
-import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resourceIdFromName } from '../../src/core/records/ids.ts';
 import type { VoicemailEntryData } from '../../src/core/records/kinds.ts';
 import { userResourceName, voicemailChunkResourceName } from '../../src/core/records/resource-names.ts';
-import { openCaKey } from '../../src/core/security/ca.ts';
-import {
-  createCsr,
-  issueCertificate,
-  readCertificateIdentityPem,
-} from '../../src/core/security/certificates.ts';
-import { nodeSignatureProvider } from '../../src/core/security/signature-provider.ts';
-import { ValueSigner } from '../../src/core/security/value-signing.ts';
-import { buildVoicemailDeposit } from '../../src/core/security/voicemail-deposit.ts';
 import { askPeer } from '../../src/main/control/client.ts';
-import {
-  databasePath,
-  generatePeerKeys,
-  type Identity,
-  loadIdentity,
-  openDataDatabase,
-  saveIdentity,
-} from '../../src/main/identity/identity.ts';
+import { databasePath } from '../../src/main/identity/identity.ts';
 import { createLogger, setLogLevel } from '../../src/main/log.ts';
-import { createOffice } from '../../src/main/office/office.ts';
-import { OfficeNode } from '../../src/main/office/office-node.ts';
-import type { PeerDatabase } from '../../src/main/store/peer-database.ts';
 import { Mailbox } from '../../src/main/voicemail/mailbox.ts';
 import { toneIn, writeToneWav } from '../calls/harness.ts';
 import { killAll, tempDir, waitFor } from '../helpers/processes.ts';
-import { cli, mustSucceed, type OfficePeer, PASSPHRASE, runPeer } from '../office/harness.ts';
+import { cli, mustSucceed, type OfficePeer, runPeer } from '../office/harness.ts';
+import {
+  depositFor,
+  enrollOffice,
+  type InProcessPc,
+  identityOf,
+  OFFICE,
+  ringHolders,
+  startInProcess,
+} from './mailbox-office.ts';
 
-const OFFICE = 'office';
 const DEPOSITOR = '102';
 const CANDIDATES = ['103', '104', '105', '106'];
-const DAY = 86_400_000;
-const random = (n: number) => new Uint8Array(randomBytes(n));
 
 /** Polls an async probe until it returns a value (waitFor's probes are synchronous). */
 async function poll<T>(
@@ -62,47 +47,6 @@ async function poll<T>(
   }
 }
 
-/** Issues a member certificate with the admin's CA key (what `office approve` does). */
-function enroll(admin: Identity, dir: string, extension: string): string {
-  const ca = openCaKey(admin.caKeyEncryptedPem as string, PASSPHRASE);
-  if (!ca.ok) throw new Error(ca.reason);
-  const keys = generatePeerKeys();
-  const user = userResourceName(extension, OFFICE);
-  const cert = issueCertificate({
-    caCertificatePem: admin.caPem,
-    caPrivateKey: ca.privateKey,
-    csrPem: createCsr(keys, user),
-    user,
-    now: Date.now() - 60_000,
-    random,
-  });
-  if (!cert.ok) throw new Error(cert.reason);
-  const db = openDataDatabase(dir);
-  saveIdentity(dir, db, {
-    office: OFFICE,
-    extension,
-    caFingerprint: admin.caFingerprint,
-    admin: false,
-    enrolledAt: Date.now(),
-    caPem: admin.caPem,
-    certPem: cert.certificatePem,
-    keyPem: keys.privateKeyPem,
-  });
-  db.close();
-  return cert.nodeId;
-}
-
-/** The responsible peer of a resource and its two replicas: the next three Node-IDs on the ring. */
-function ringHolders(resource: string, nodeIds: string[]): string[] {
-  const rid = resourceIdFromName(resource);
-  const ring = [...nodeIds].sort();
-  const first = Math.max(
-    0,
-    ring.findIndex((id) => id >= rid),
-  );
-  return [0, 1, 2].map((i) => ring[(first + i) % ring.length]);
-}
-
 interface StatusRecords {
   nodeId: string;
   peers: unknown[];
@@ -111,40 +55,23 @@ interface StatusRecords {
 
 describe('voicemail: owner side across real peers', () => {
   const root = tempDir('peerpbx-vm-');
-  const dirs: Record<string, string> = {};
-  const nodeIds: Record<string, string> = {};
+  let dirs: Record<string, string> = {};
   const peers = new Map<string, OfficePeer>(); // extension -> running CLI peer
   let owner = '';
   let ownerUser = '';
-  let depositor: OfficeNode;
-  let depositorDb: PeerDatabase;
-  let depositorSigner: ValueSigner;
-  let identity: Identity; // the depositor's
+  let depositor: InProcessPc;
   let ownerCertPem = '';
   const deposited: Array<{ id: string; wav: Uint8Array; meta: VoicemailEntryData }> = [];
 
   async function deposit(hz: number, seconds: number): Promise<{ id: string; startedAt: number }> {
     const wav = new Uint8Array(readFileSync(writeToneWav(join(root, `in-${hz}.wav`), hz, seconds)));
-    const d = buildVoicemailDeposit({
-      owner: ownerUser,
-      ownerCertificatePem: ownerCertPem,
-      audio: wav,
-      from: DEPOSITOR,
-      time: Date.now(),
-      duration: seconds * 1000,
-      unique: randomBytes(6).toString('hex'),
-      signer: depositorSigner,
-      now: Date.now(),
-      lifetime: 30 * DAY,
-      random,
-    });
+    const d = depositFor(depositor, { user: ownerUser, certPem: ownerCertPem }, wav, seconds * 1000);
     // Chunks first: an entry that is listed can be played at once.
-    await depositor.overlay.store(d.chunks);
+    await depositor.node.overlay.store(d.chunks);
     const startedAt = performance.now();
-    const ack = await depositor.overlay.store([d.entry]);
+    const ack = await depositor.node.overlay.store([d.entry]);
     expect(ack.copies).toBe(3);
-    const meta = JSON.parse(new TextDecoder().decode(d.entry.value)) as VoicemailEntryData;
-    deposited.push({ id: d.entryId, wav, meta });
+    deposited.push({ id: d.entryId, wav, meta: d.meta });
     return { id: d.entryId, startedAt };
   }
 
@@ -167,7 +94,7 @@ describe('voicemail: owner side across real peers', () => {
 
   /** Extensions holding a record (responsible or replica), as each live peer reports it. */
   async function holders(name: string, kind: string, key = ''): Promise<string[]> {
-    const statuses: Array<[string, StatusRecords]> = [[DEPOSITOR, depositor.status() as StatusRecords]];
+    const statuses: Array<[string, StatusRecords]> = [[DEPOSITOR, depositor.node.status() as StatusRecords]];
     for (const [e, p] of running())
       statuses.push([e, (await askPeer(p.dataDir, { op: 'status' }, 10_000)) as StatusRecords]);
     return statuses
@@ -199,54 +126,26 @@ describe('voicemail: owner side across real peers', () => {
 
   beforeAll(async () => {
     setLogLevel('warn');
-    process.env.PEERPBX_CA_KDF_ITERATIONS = '2000';
-    for (const e of ['101', DEPOSITOR, ...CANDIDATES]) dirs[e] = join(root, e);
-    const admin = createOffice({
-      dataDir: dirs['101'],
-      name: OFFICE,
-      extension: '101',
-      passphrase: PASSPHRASE,
-    });
-    const adminId = readCertificateIdentityPem(admin.certPem);
-    if (!adminId.ok) throw new Error(adminId.reason);
-    nodeIds['101'] = adminId.identity.nodeId;
-    for (const e of [DEPOSITOR, ...CANDIDATES]) nodeIds[e] = enroll(admin, dirs[e], e);
+    const office = enrollOffice(root, ['101', DEPOSITOR, ...CANDIDATES]);
+    dirs = office.dirs;
     // The owner: a member whose box is held by neither itself nor the depositor, so that two of
     // its three holders are other PCs this test may kill (else the one with the fewest of them).
-    const all = Object.values(nodeIds);
+    const all = Object.values(office.nodeIds);
     const mine = (e: string) =>
       ringHolders(userResourceName(e, OFFICE), all).filter(
-        (id) => id === nodeIds[e] || id === nodeIds[DEPOSITOR],
+        (id) => id === office.nodeIds[e] || id === office.nodeIds[DEPOSITOR],
       ).length;
     owner = [...CANDIDATES].sort((a, b) => mine(a) - mine(b))[0];
     ownerUser = userResourceName(owner, OFFICE);
-    const ownerDb = openDataDatabase(dirs[owner]);
-    ownerCertPem = loadIdentity(dirs[owner], ownerDb).certPem;
-    ownerDb.close();
+    ownerCertPem = identityOf(dirs[owner]).certPem;
 
     const a = await runPeer(dirs['101']);
     peers.set('101', a);
     const others = CANDIDATES.filter((e) => e !== owner);
     const started = await Promise.all(others.map((e) => runPeer(dirs[e], { extra: ['--peer', a.overlay] })));
     for (const [i, e] of others.entries()) peers.set(e, started[i]);
-    depositorDb = openDataDatabase(dirs[DEPOSITOR]);
-    identity = loadIdentity(dirs[DEPOSITOR], depositorDb);
-    depositor = await OfficeNode.start({
-      identity,
-      db: depositorDb,
-      bind: '127.0.0.1',
-      overlayPort: 0,
-      sipPort: 0,
-      peers: [a.overlay],
-      discovery: { mdns: false, broadcast: false },
-      log: createLogger({ test: 'depositor' }),
-    });
-    depositorSigner = new ValueSigner(
-      { nodeId: depositor.nodeId, user: identity.user, certificate: identity.certPem },
-      identity.keyPem,
-      nodeSignatureProvider(),
-    );
-    await waitFor('office of 5 converged', () => depositor.status().peers.length === 5 || null, 30_000);
+    depositor = await startInProcess(dirs[DEPOSITOR], [a.overlay]);
+    await waitFor('office of 5 converged', () => depositor.node.status().peers.length === 5 || null, 30_000);
     for (const [, p] of running())
       await poll(
         'every peer sees 5',
@@ -257,8 +156,7 @@ describe('voicemail: owner side across real peers', () => {
   }, 85_000);
 
   afterAll(async () => {
-    await depositor?.stop().catch(() => {});
-    depositorDb?.close();
+    await depositor?.stop();
     await killAll();
     rmSync(root, { recursive: true, force: true });
   });
@@ -360,8 +258,8 @@ describe('voicemail: owner side across real peers', () => {
     const [first, second] = deposited;
     // 102 points a Mailbox at the owner's box: metadata yes (MWI), audio and deletion no.
     const intruder = await Mailbox.start({
-      overlay: depositor.overlay,
-      identity: { ...identity, extension: owner },
+      overlay: depositor.node.overlay,
+      identity: { ...depositor.identity, extension: owner },
       log: createLogger({ test: 'intruder' }),
       pollMs: 0,
     });
@@ -385,7 +283,7 @@ describe('voicemail: owner side across real peers', () => {
           return c && c.signer === ownerUser && JSON.parse(c.value.toString()).heard === true;
         }) || null,
     );
-    const fetched = await depositor.overlay.fetch(ownerUser, 'VOICEMAIL', first.id);
+    const fetched = await depositor.node.overlay.fetch(ownerUser, 'VOICEMAIL', first.id);
     expect(JSON.parse(new TextDecoder().decode(fetched.values[0].value)).heard).toBe(true);
 
     await mustSucceed(['voicemail', 'delete', '--data', dirs[owner], second.id]);
