@@ -15,6 +15,7 @@ import { startKamailio } from '../calls/kamailio.ts';
 import { freePort } from '../helpers/ports.ts';
 import { killAll, type Running } from '../helpers/processes.ts';
 import { sippErrors, startSipp } from '../helpers/sipp.ts';
+import { ratio, summary } from './summary.ts';
 
 const CALLS = Number(process.argv[2] ?? 200);
 const WARMUP = 20;
@@ -164,36 +165,137 @@ async function registerUas(proxyPort: number, auth: boolean): Promise<{ uas: Run
   return { uas, port };
 }
 
-async function sustainedRate(
-  gatewayPort: number,
-  ports: number[],
-): Promise<{ rate: number; failedAt: number | null }> {
-  let best = 0;
-  const rates = [100, 200, 400, 800, 1600];
-  for (const [i, rate] of rates.entries()) {
-    const localPort = ports[i];
+interface LoadStep {
+  label: string;
+  ok: boolean;
+}
+
+/** A sipp UAS answering on `port` (already registered there) for one load step. */
+async function stepUas(port: number): Promise<Running> {
+  const uas = startSipp({
+    scenario: { file: join(SCENARIOS, 'uas.xml') },
+    localPort: port,
+    calls: 1_000_000,
+    // No global timeout and no call limit: the step's UAC decides how long and how many.
+    extra: ['-timeout', '0', '-l', '100000', ...TOLERANT],
+  });
+  await new Promise((res) => setTimeout(res, 300));
+  return uas;
+}
+
+/**
+ * Both proxies fork 180 and 200 through different workers or ticks, so under load a 180 may arrive
+ * after the 200: sipp must not abort a call for such a stray (it would count against the proxy).
+ */
+const TOLERANT = ['-default_behaviors', 'all,-abortunexp'];
+
+/**
+ * One sipp UAC run at `proxyPort`: `calls` calls at `rate`/s, each held `holdMs`, at most `limit`
+ * at once, answered by a fresh UAS on `uasPort`. A step that fails is tried once more (this machine
+ * is shared: one stall is not the proxy's limit), for both proxies alike.
+ */
+async function loadStep(
+  proxyPort: number,
+  uasPort: number,
+  ports: () => number,
+  o: { calls: number; rate: number; holdMs: number; limit: number; label: string },
+): Promise<LoadStep> {
+  let ok = false;
+  for (let attempt = 1; attempt <= 2 && !ok; attempt++) {
+    const uas = await stepUas(uasPort);
     const uac = startSipp({
       scenario: { file: join(SCENARIOS, 'uac.xml') },
-      remote: `127.0.0.1:${gatewayPort}`,
-      localPort,
-      calls: rate * 5,
-      extra: ['-s', '301', '-key', 'caller', 'load', '-d', '100', '-r', String(rate), '-l', String(rate * 2)],
+      remote: `127.0.0.1:${proxyPort}`,
+      localPort: ports(),
+      calls: o.calls,
+      extra: [
+        '-s',
+        '301',
+        '-key',
+        'caller',
+        'load',
+        '-d',
+        String(o.holdMs),
+        '-r',
+        String(o.rate),
+        '-l',
+        String(o.limit),
+        '-timeout',
+        '120s',
+        ...TOLERANT,
+      ],
     });
     const r = await uac.finish();
-    const ok = r.stats?.successful === rate * 5 && r.stats.failed === 0;
+    uas.child.kill('SIGTERM');
+    await uas.done;
+    ok = r.stats?.successful === o.calls && r.stats.failed === 0;
     console.log(
-      `  ${rate} calls/s x 5 s: ${r.stats?.successful ?? '?'} ok, ${r.stats?.failed ?? '?'} failed`,
+      `  ${o.label}${attempt > 1 ? ' (retry)' : ''}: ${r.stats?.successful ?? '?'} ok, ${r.stats?.failed ?? '?'} failed`,
     );
-    if (!ok) return { rate: best, failedAt: rate };
-    best = rate;
+    const why = /Aborting call on [^']*/.exec(sippErrors(uac.dir))?.[0];
+    if (!ok && why) console.log(`    first failure: ${why}`);
   }
-  return { rate: best, failedAt: null };
+  return { label: o.label, ok };
+}
+
+export interface Capacity {
+  /** Highest rate (calls/s, 5 s each) with 0 failures, and the first rate that failed. */
+  rate: number;
+  rateFailedAt: number | null;
+  /** Highest number of calls held at once (10 s each) with 0 failures, and the first that failed. */
+  concurrent: number;
+  concurrentFailedAt: number | null;
+}
+
+const RATES = [100, 200, 400, 800, 1600, 3200];
+const CONCURRENT = [500, 1000, 2000, 4000, 8000];
+
+/** Calls/s and concurrent calls one proxy sustains with 0 failures; stops each ladder at its first failure. */
+async function capacity(
+  name: string,
+  proxyPort: number,
+  uasPort: number,
+  ports: () => number,
+): Promise<Capacity> {
+  const out: Capacity = { rate: 0, rateFailedAt: null, concurrent: 0, concurrentFailedAt: null };
+  for (const rate of RATES) {
+    const s = await loadStep(proxyPort, uasPort, ports, {
+      calls: rate * 5,
+      rate,
+      holdMs: 100,
+      limit: rate * 2,
+      label: `${name} ${rate} calls/s x 5 s`,
+    });
+    if (!s.ok) {
+      out.rateFailedAt = rate;
+      break;
+    }
+    out.rate = rate;
+  }
+  for (const n of CONCURRENT) {
+    // Ramp up over 5 s, hold every call 10 s: n calls up at once at the peak.
+    const s = await loadStep(proxyPort, uasPort, ports, {
+      calls: n,
+      rate: Math.ceil(n / 5),
+      holdMs: 10_000,
+      limit: n,
+      label: `${name} ${n} concurrent calls (10 s each)`,
+    });
+    if (!s.ok) {
+      out.concurrentFailedAt = n;
+      break;
+    }
+    out.concurrent = n;
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
   const fmt = (x: number) => x.toFixed(3);
   const client = await TimingClient.open();
-  const loadPorts = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
+  const steps = 2 * (RATES.length + CONCURRENT.length);
+  const loadPorts = await Promise.all(Array.from({ length: steps }, () => freePort()));
+  const kamailioPorts = await Promise.all(Array.from({ length: steps }, () => freePort()));
   const office = newOffice();
   const gw = await startPbxPeer({
     name: 'gw',
@@ -218,7 +320,6 @@ async function main(): Promise<void> {
   const { viaOverlay, viaKamailio } = await runCalls(client, gwPort, kport);
   overlayUas.uas.child.kill('SIGTERM');
   kUas.uas.child.kill('SIGTERM');
-  await kamailio.stop();
 
   const o180 = stats(viaOverlay.ringing);
   const o200 = stats(viaOverlay.answered);
@@ -239,11 +340,59 @@ async function main(): Promise<void> {
     `ratio (median, PeerPBX / Kamailio): 180 ${(o180.median / k180.median).toFixed(2)}, 200 ${(o200.median / k200.median).toFixed(2)}`,
   );
 
-  console.log('\ncalls per second through one gateway peer (sipp UAC -> gateway -> sipp UAS, 0 failures):');
+  console.log(
+    '\ncapacity with 0 failures (sipp UAC -> proxy -> sipp UAS): gateway peer, then Kamailio the same way:',
+  );
   const loadUas = await registerUas(gwPort, true);
-  const cps = await sustainedRate(gwPort, loadPorts);
   loadUas.uas.child.kill('SIGTERM');
-  console.log(`sustained: ${cps.rate} calls/s${cps.failedAt ? ` (failures at ${cps.failedAt})` : ''}`);
+  await loadUas.uas.done;
+  const ours = await capacity('gateway', gwPort, loadUas.port, () => loadPorts.shift() ?? 0);
+  const kLoadUas = await registerUas(kport, false);
+  kLoadUas.uas.child.kill('SIGTERM');
+  await kLoadUas.uas.done;
+  const ref = await capacity('kamailio', kport, kLoadUas.port, () => kamailioPorts.shift() ?? 0);
+  await kamailio.stop();
+  const upTo = (n: number, failed: number | null) =>
+    failed === null ? `>= ${n} (ladder top)` : `${n} (failures at ${failed})`;
+  console.log(
+    `sustained calls/s: gateway ${upTo(ours.rate, ours.rateFailedAt)}, Kamailio ${upTo(ref.rate, ref.rateFailedAt)}`,
+  );
+  console.log(
+    `concurrent calls: gateway ${upTo(ours.concurrent, ours.concurrentFailedAt)}, Kamailio ${upTo(ref.concurrent, ref.concurrentFailedAt)}`,
+  );
+  const cmd = 'npm run bench -- calls';
+  summary({
+    figure: 'call setup INVITE->180, median ms',
+    ours: fmt(o180.median),
+    reference: `${fmt(k180.median)} (Kamailio)`,
+    ratio: ratio(o180.median, k180.median),
+    goal: 'ratio < 1.5',
+    command: cmd,
+  });
+  summary({
+    figure: 'call setup INVITE->200, median ms',
+    ours: fmt(o200.median),
+    reference: `${fmt(k200.median)} (Kamailio)`,
+    ratio: ratio(o200.median, k200.median),
+    goal: 'ratio < 1.5',
+    command: cmd,
+  });
+  summary({
+    figure: 'calls/s with 0 failures (5 s steps)',
+    ours: String(ours.rate),
+    reference: `${ref.rate} (Kamailio)`,
+    ratio: ratio(ours.rate, ref.rate),
+    goal: '100 calls with 0 failures (issue 5)',
+    command: cmd,
+  });
+  summary({
+    figure: 'concurrent calls with 0 failures (10 s each)',
+    ours: String(ours.concurrent),
+    reference: `${ref.concurrent} (Kamailio)`,
+    ratio: ratio(ours.concurrent, ref.concurrent),
+    goal: '-',
+    command: cmd,
+  });
   await Promise.allSettled([gw, other].map((p) => p.request({ op: 'stop' }, 5000)));
   client.close();
   await killAll();

@@ -9,6 +9,7 @@
 // being cut, so FULL; NORMAL is available for tests and benchmarks.
 
 import Database from 'better-sqlite3';
+import { explainStorageError, storageProblem } from './storage-errors.ts';
 
 export type Synchronous = 'FULL' | 'NORMAL';
 
@@ -57,14 +58,24 @@ const MIGRATIONS: Record<number, string> = {
 
 /** Opens (creating and migrating if needed) the database at `path` (':memory:' for tests). */
 export function openDatabase(path: string, opts: OpenOptions = {}): Database.Database {
-  const db = new Database(path, { readonly: opts.readonly ?? false });
-  db.pragma('busy_timeout = 5000');
-  if (!opts.readonly) {
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
-    migrate(db);
+  // Refuse up front rather than open read-only by accident and fail at the first acknowledged write.
+  const problem = opts.readonly || path === ':memory:' ? null : storageProblem(path);
+  if (problem) throw new Error(`cannot open the database ${path} for writing: ${problem}`);
+  let db: Database.Database | null = null;
+  try {
+    db = new Database(path, { readonly: opts.readonly ?? false });
+    db.pragma('busy_timeout = 5000');
+    if (!opts.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+      migrate(db);
+    }
+    return db;
+  } catch (err) {
+    // A full disk or read-only mount surfaces as "disk I/O error": say which, in one line.
+    db?.close();
+    throw path === ':memory:' ? err : explainStorageError(err, path, 'open the database');
   }
-  return db;
 }
 
 function migrate(db: Database.Database): void {

@@ -1,0 +1,249 @@
+// A real office in network namespaces for the chaos tests: N PCs (NetnsLab hosts, `peerpbx run` with
+// --auto-answer on its own address), one more host that plays the desk phones (sipp), and the
+// faults: kill -9 and restart of a PC, a split of the office network and its heal. Data folders are
+// on the shared disk, so the test reads each peer over its control socket and its SQLite file.
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { greetingResourceName, userResourceName } from '../../src/core/records/resource-names.ts';
+import { askPeer } from '../../src/main/control/client.ts';
+import type { ControlRequest } from '../../src/main/control/protocol.ts';
+import { ROOT, tempDir } from '../helpers/processes.ts';
+import type { LanHost, NetnsLab } from '../lan/netns.ts';
+import { mustSucceed, type OfficePeer, runPeer } from '../office/harness.ts';
+import { enrollOffice, inNs, OVERLAY_PORT, type Pc } from '../office/lan.ts';
+
+export const SIP_PORT = 5060;
+const PHONE_PASSWORD = 'chaos-pw';
+const UAC = join(ROOT, 'test/calls/scenarios/uac-auth.xml');
+
+/** The desk-phone account each PC serves: PC 101 serves 201, and so on. */
+export const deskPhoneOf = (pc: Pc) => String(Number(pc.extension) + 100);
+
+export interface NetnsOffice {
+  name: string;
+  pcs: Pc[];
+  phone: LanHost;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Enrolls `n` PCs (joins by --peer), adds a desk-phone account on each, starts them all. */
+export async function startNetnsOffice(
+  lab: NetnsLab,
+  n: number,
+  name: string,
+  env: NodeJS.ProcessEnv,
+): Promise<NetnsOffice> {
+  const hosts = lab.lan({ hosts: n + 1 });
+  const phone = hosts[n];
+  const admin = `${hosts[0].address}:${OVERLAY_PORT}`;
+  const pcs = await enrollOffice(hosts.slice(0, n), name, env, (pc) =>
+    pc.host === hosts[0] ? [] : ['--peer', admin],
+  );
+  // The admin ran for the joins with the enrollment defaults; now every PC runs as the office will.
+  await pcs[0].peer?.stop();
+  const office: NetnsOffice = { name, pcs, phone, env };
+  for (const pc of pcs) {
+    await mustSucceed([
+      'phone',
+      'add',
+      '--data',
+      pc.dir,
+      '--extension',
+      deskPhoneOf(pc),
+      '--password',
+      PHONE_PASSWORD,
+    ]);
+  }
+  pcs[0].peer = await startOfficePc(office, pcs[0], []);
+  await Promise.all(pcs.slice(1).map(async (pc) => (pc.peer = await startOfficePc(office, pc, [pcs[0]]))));
+  return office;
+}
+
+/** `peerpbx run` for `pc` on its own address, answering its calls, joining through `via`. */
+export function startOfficePc(office: NetnsOffice, pc: Pc, via: Pc[]): Promise<OfficePeer> {
+  return runPeer(pc.dir, {
+    bind: pc.host.address,
+    overlayPort: OVERLAY_PORT,
+    env: office.env,
+    wrap: inNs(pc.host.ns),
+    extra: [
+      '--sip-port',
+      String(SIP_PORT),
+      '--auto-answer',
+      ...via.flatMap((v) => ['--peer', `${v.host.address}:${OVERLAY_PORT}`]),
+    ],
+  });
+}
+
+/** kill -9 of the PC's peer process; resolves once it is gone. */
+export async function kill9(pc: Pc): Promise<void> {
+  const peer = pc.peer;
+  pc.peer = undefined;
+  if (!peer) return;
+  peer.run.child.kill('SIGKILL');
+  await peer.run.done;
+}
+
+/**
+ * One call from the desk-phone host: sipp authenticates as `gateway`'s desk phone, calls `extension`
+ * through `gateway`, the callee's PC answers, the call is held briefly and hung up. True on success.
+ */
+export async function callOnce(
+  lab: NetnsLab,
+  office: NetnsOffice,
+  gateway: Pc,
+  extension: string,
+  localPort: number,
+  timeoutSec = 6,
+): Promise<boolean> {
+  const dir = tempDir('chaos-sipp-');
+  const account = deskPhoneOf(gateway);
+  const child = lab.spawn(
+    office.phone.ns,
+    'sipp',
+    [
+      '-sf',
+      UAC,
+      `${gateway.host.address}:${SIP_PORT}`,
+      '-i',
+      office.phone.address,
+      '-p',
+      String(localPort),
+      '-m',
+      '1',
+      '-s',
+      extension,
+      '-key',
+      'caller',
+      account,
+      '-au',
+      account,
+      '-ap',
+      PHONE_PASSWORD,
+      '-d',
+      '200',
+      '-timeout',
+      `${timeoutSec}s`,
+      '-timeout_error',
+      '-nostdin',
+      '-default_behaviors',
+      'all,-abortunexp',
+    ],
+    { cwd: dir },
+  );
+  child.stdout.resume();
+  child.stderr.resume();
+  const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+  return code === 0;
+}
+
+/** Polls calls to `extension` until one succeeds; ms from `since` to the success, or null by `deadline`. */
+export async function callableAfter(
+  lab: NetnsLab,
+  office: NetnsOffice,
+  gateway: () => Pc,
+  extension: string,
+  localPort: number,
+  since: number,
+  deadline: number,
+): Promise<number | null> {
+  while (performance.now() < deadline) {
+    if (await callOnce(lab, office, gateway(), extension, localPort)) return performance.now() - since;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return null;
+}
+
+/** A small valid greeting (mono 8 kHz 16-bit PCM WAV) whose samples are unique to `tag`. */
+export function greetingWav(tag: string): Uint8Array {
+  const seed = createHash('sha256').update(tag).digest();
+  const samples = 800;
+  const b = Buffer.alloc(44 + samples * 2);
+  b.write('RIFF', 0);
+  b.writeUInt32LE(36 + samples * 2, 4);
+  b.write('WAVEfmt ', 8);
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20); // PCM
+  b.writeUInt16LE(1, 22); // mono
+  b.writeUInt32LE(8000, 24);
+  b.writeUInt32LE(16000, 28);
+  b.writeUInt16LE(2, 32);
+  b.writeUInt16LE(16, 34);
+  b.write('data', 36);
+  b.writeUInt32LE(samples * 2, 40);
+  for (let i = 0; i < samples; i++) b.writeInt16LE((seed[i % 32] - 128) * 64, 44 + i * 2);
+  return new Uint8Array(b);
+}
+
+export interface AckedGreeting {
+  extension: string;
+  resourceName: string;
+  sha256: string;
+}
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/**
+ * Stores `pc`'s unavailable greeting through its running peer (what `peerpbx voicemail greeting`
+ * does): resolves with what was acknowledged, or null when the peer refused or did not answer.
+ */
+export async function storeGreeting(office: NetnsOffice, pc: Pc, tag: string): Promise<AckedGreeting | null> {
+  const wav = greetingWav(tag);
+  const dir = tempDir('chaos-greeting-');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'greeting.wav');
+  writeFileSync(file, wav);
+  try {
+    await askPeer(
+      pc.dir,
+      { op: 'greeting-set', kind: 'unavailable', file } as unknown as ControlRequest,
+      15_000,
+    );
+  } catch {
+    return null;
+  }
+  return {
+    extension: pc.extension,
+    resourceName: greetingResourceName(userResourceName(pc.extension, office.name), 'unavailable'),
+    sha256: sha(wav),
+  };
+}
+
+/** Hashes of the values every PC's database holds for `resourceName` (GREETING), by PC extension. */
+export function heldValues(office: NetnsOffice, resourceName: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const pc of office.pcs) {
+    let db: Database.Database | null = null;
+    try {
+      db = new Database(join(pc.dir, 'peer.db'), { readonly: true, fileMustExist: true });
+      const row = db
+        .prepare("SELECT value FROM records WHERE resource_name = ? AND kind = 'GREETING' AND present = 1")
+        .get(resourceName) as { value: Buffer } | undefined;
+      if (row) out.set(pc.extension, sha(new Uint8Array(row.value)));
+    } catch {
+      // A folder being written at this instant: counts as not holding it this round.
+    } finally {
+      db?.close();
+    }
+  }
+  return out;
+}
+
+/**
+ * Every acknowledged greeting (the last one acknowledged per extension) is held with exactly that
+ * value by at least `copies` PCs, and no PC holds an older value of it.
+ */
+export function greetingsConverged(office: NetnsOffice, acked: AckedGreeting[], copies: number): string[] {
+  const latest = new Map(acked.map((a) => [a.resourceName, a]));
+  const problems: string[] = [];
+  for (const a of latest.values()) {
+    const held = heldValues(office, a.resourceName);
+    const right = [...held.values()].filter((h) => h === a.sha256).length;
+    const stale = [...held.entries()].filter(([, h]) => h !== a.sha256).map(([ext]) => ext);
+    if (right < copies || stale.length > 0)
+      problems.push(`${a.resourceName}: ${right} copies of the acknowledged value, stale on [${stale}]`);
+  }
+  return problems;
+}
