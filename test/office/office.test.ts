@@ -85,13 +85,27 @@ describe('an office of three PCs on loopback', () => {
   }, 120_000);
 
   it('status shows the three peers, the records held and replica health', async () => {
-    const r = await mustSucceed(['status', '--data', dirs.c, '--json']);
-    const s = JSON.parse(r.stdout) as {
+    type Status = {
       office: string;
       peers: { extension: string; nodeId: string; address: string }[];
-      records: { total: number; responsible: number; replica: number; list: { kind: string }[] };
-      replicaHealth: { state: string; possible: number };
+      records: {
+        total: number;
+        responsible: number;
+        replica: number;
+        list: { kind: string; copies: number }[];
+      };
+      replicaHealth: { state: string; possible: number; minCopies: number | null; records: number };
     };
+    // Copies are measured (replicas acknowledge the responsible peer's digests): a replica learns
+    // its range's figure at the responsible peer's next digest round, so ask until all say 3.
+    const end = Date.now() + 40_000;
+    let s: Status;
+    for (;;) {
+      const r = await mustSucceed(['status', '--data', dirs.c, '--json']);
+      s = JSON.parse(r.stdout) as Status;
+      if ((s.replicaHealth.state === 'ok' && s.records.total === 6) || Date.now() > end) break;
+      await new Promise((res) => setTimeout(res, 500));
+    }
     expect(s.office).toBe('acme');
     expect(s.peers.map((p) => p.extension).sort()).toEqual(['101', '102', '103']);
     expect(s.peers.map((p) => p.nodeId).sort()).toEqual(peers.map((p) => p.nodeId).sort());
@@ -101,10 +115,12 @@ describe('an office of three PCs on loopback', () => {
     expect(kinds).toEqual([...Array(3).fill('CERTIFICATE'), ...Array(3).fill('SIP-REGISTRATION')]);
     expect(s.records.total).toBe(6);
     expect(s.records.responsible + s.records.replica).toBe(6);
-    expect(s.replicaHealth).toMatchObject({ state: 'ok', possible: 3 });
+    expect(s.replicaHealth).toMatchObject({ state: 'ok', possible: 3, minCopies: 3, records: 6 });
+    expect(s.records.list.map((r) => r.copies)).toEqual(Array(6).fill(3));
     const human = await mustSucceed(['status', '--data', dirs.c]);
     expect(human.stdout).toMatch(/office acme/);
     expect(human.stdout).toMatch(/peers \(3\)/);
+    expect(human.stdout).toMatch(/replica health: ok \(fewest confirmed copies 3 of 3/);
   }, 60_000);
 
   it('refuses a taken extension, a wrong code and a used code, in one line each', async () => {

@@ -121,6 +121,8 @@ describe('five overlay peers as real processes', () => {
       if ((r.holdings as { name: string }[]).some((h) => h.name === victim)) killed.push(i);
     }
     expect(killed).toHaveLength(2);
+    // Each survivor samples its measured copies of the record (the status figure) in-process.
+    for (const p of survivors()) await p.request({ op: 'trace-copies', name: victim });
     const t0 = Date.now();
     const before = await copies(killed.map((i) => peers[i]));
     const lostTwo = [...before.values()].filter((n) => n === 2).length;
@@ -156,6 +158,41 @@ describe('five overlay peers as real processes', () => {
     );
     console.log(`[overlay-processes] 3 copies restored ${Date.now() - t0} ms after kill -9`);
     for (const p of survivors()) expect(await fetchAllFrom(p), p.spec.name).toEqual([]);
+
+    // Measured replica health: every record's responsible peer counts 3 confirmed copies again,
+    // and the record that lost two holders was seen below 3 at its (new) responsible peer first.
+    await waitForAsync(
+      'every responsible peer measures 3 copies',
+      async () => {
+        for (const p of survivors()) {
+          const r = await p.request({ op: 'holders' });
+          const rows = r.holdings as { role: string; copies: number }[];
+          if (rows.some((h) => h.role === 'responsible' && h.copies !== 3)) return false;
+        }
+        return true;
+      },
+      30_000,
+    );
+    console.log(
+      `[overlay-processes] 3 copies measured by the responsible peers ${Date.now() - t0} ms after kill -9`,
+    );
+    const traces: string[][] = [];
+    for (const p of survivors()) {
+      const r = await p.request({ op: 'holders' });
+      if (
+        (r.holdings as { name: string; role: string }[]).some(
+          (h) => h.name === victim && h.role === 'responsible',
+        )
+      )
+        traces.push((await p.request({ op: 'copies-trace' })).trace as string[]);
+    }
+    console.log(
+      `[overlay-processes] ${victim} measured at its responsible survivor: ${traces[0]?.join(' -> ')}`,
+    );
+    expect(traces).toHaveLength(1);
+    const dips = traces[0].filter((s) => s.startsWith('responsible:') && Number(s.split(':')[1]) < 3);
+    expect(dips.length).toBeGreaterThan(0);
+    expect(traces[0].at(-1)).toBe('responsible:3');
   });
 
   it('a killed peer restarted from its data folder rejoins with its records', async () => {

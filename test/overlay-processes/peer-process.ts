@@ -6,7 +6,9 @@
 // answer per control request. stdin: JSON lines {id, op, ...}:
 //   store {name, value, key?, forge?}  a TEST value signed as this peer (forge: corrupt it after signing)
 //   fetch {name}                       -> values [{key, value, user}]
-//   holders                            -> holdings [{name, kind, key, role}]
+//   holders                            -> holdings [{name, kind, key, role, copies}]
+//   trace-copies {name}                samples this peer's measured copies of `name` every 50 ms
+//   copies-trace                       -> trace ["role:copies", ...] (each change once, in order)
 //   members                            -> members [{nodeId, user, address}]
 //   count                              -> records in the local store
 //   stop                               -> graceful leave, then exit
@@ -64,6 +66,7 @@ async function shutdown(code: number): Promise<never> {
 }
 
 const TEXT = new TextEncoder();
+const trace: string[] = [];
 const LIFETIME = 3600_000;
 
 type Req = { id: number; op: string; name?: string; value?: string; key?: string; forge?: boolean };
@@ -91,8 +94,21 @@ async function handle(req: Req): Promise<Record<string, unknown>> {
       return {
         holdings: runtime
           .holdings()
-          .map((h) => ({ name: h.resourceName, kind: h.kind, key: h.key, role: h.role })),
+          .map((h) => ({ name: h.resourceName, kind: h.kind, key: h.key, role: h.role, copies: h.copies })),
       };
+    case 'trace-copies': {
+      // Sampled in-process: a short dip (between failure detection and re-replication) is not missed.
+      const sample = () => {
+        const h = runtime.holdings().find((x) => x.resourceName === req.name);
+        const s = h ? `${h.role}:${h.copies}` : 'none';
+        if (trace.at(-1) !== s) trace.push(s);
+      };
+      sample();
+      setInterval(sample, 50).unref();
+      return {};
+    }
+    case 'copies-trace':
+      return { trace };
     case 'members':
       return {
         members: runtime.members().map((m) => ({ nodeId: m.nodeId, user: m.user, address: m.address })),

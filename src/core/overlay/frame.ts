@@ -85,6 +85,7 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
 const optStr = (v: unknown) => v === undefined || isStr(v);
+const optNum = (v: unknown) => v === undefined || isNum(v);
 
 function isAddress(v: unknown): v is Address {
   return (
@@ -225,7 +226,11 @@ export function checkMessage(raw: unknown): string | null {
     case 'replicate-ack':
       return isNum(raw.tx) ? null : 'replicate-ack: bad tx';
     case 'digest':
-      return isRange(raw.range) && isNum(raw.count) && isStr(raw.hash) ? null : 'digest: bad fields';
+      return isRange(raw.range) && isNum(raw.count) && isStr(raw.hash) && optNum(raw.copies)
+        ? null
+        : 'digest: bad fields';
+    case 'digest-ack':
+      return isRange(raw.range) && isStr(raw.hash) ? null : 'digest-ack: bad fields';
     case 'sync':
       return isRange(raw.range) && arrayOf(raw.values, isStoredValue) && typeof raw.wantReply === 'boolean'
         ? null

@@ -104,6 +104,15 @@ export interface DigestMessage {
   range: [NodeId, NodeId];
   count: number;
   hash: string;
+  /** The fewest confirmed copies of any record of the range (replicas show it in their status). */
+  copies?: number;
+}
+/** Anti-entropy: the replica holds exactly what the digest describes (it counts as a copy). */
+export interface DigestAckMessage {
+  t: 'digest-ack';
+  from: PeerInfo;
+  range: [NodeId, NodeId];
+  hash: string;
 }
 /** Anti-entropy repair: the sender's values of the range (or those the other side lacks). */
 export interface SyncMessage {
@@ -149,6 +158,7 @@ export type OverlayMessage =
   | ReplicateMessage
   | ReplicateAckMessage
   | DigestMessage
+  | DigestAckMessage
   | SyncMessage
   | LeaveMessage
   | NotifyMessage

@@ -32,6 +32,7 @@ import type {
   ValueMeta,
   WatchRegistration,
 } from './messages.ts';
+import { RangeReports, ReplicaConfirmations, type SlotStamp } from './replica-health.ts';
 import { bucketOf, memberEvent, RoutingTable } from './routing-table.ts';
 
 export interface OverlayConfig {
@@ -143,6 +144,8 @@ interface ReplicaWait {
   tx: number;
   hops: number;
   outcomes: StoreOutcome[];
+  /** The values sent to the replicas: each ack confirms that replica holds them. */
+  values: StoredValue[];
   need: number;
   acks: number;
   deadline: number;
@@ -181,7 +184,11 @@ export class OverlayNode {
   private nextAntiEntropy = 0;
   private nextViewSync = 0;
   private syncDueAt = 0;
+  /** Quick digest rounds scheduled to confirm a repair since the last periodic round (bounded). */
+  private repairRounds = 0;
   private replicaKey = '';
+  private readonly confirmations: ReplicaConfirmations;
+  private readonly reports: RangeReports;
   private out: OverlayEffect[] = [];
   /** The time of the input being handled (for answers we deliver to ourselves). */
   private now = 0;
@@ -195,6 +202,10 @@ export class OverlayNode {
     this.random = options.random;
     this.table = new RoutingTable(this.id, this.config, this.random);
     this.gossip = new GossipQueue(this.config.gossipPerMessage, this.config.gossipQueue);
+    // Two periods without news (one lost round tolerated), plus the delay of a triggered round.
+    const staleMs = 2 * this.config.antiEntropyMs + this.config.syncDelayMs + this.config.tickMs;
+    this.confirmations = new ReplicaConfirmations(staleMs);
+    this.reports = new RangeReports(staleMs);
   }
 
   get joined(): boolean {
@@ -285,6 +296,7 @@ export class OverlayNode {
       }
       if (now >= this.nextAntiEntropy) {
         this.nextAntiEntropy = now + this.config.antiEntropyMs;
+        this.repairRounds = 0;
         this.sendDigests(now);
         this.handOffForeignValues(now);
         this.housekeeping(now);
@@ -342,12 +354,15 @@ export class OverlayNode {
         break;
       }
       case 'replicate-ack':
-        this.onReplicateAck(msg.tx);
+        this.onReplicateAck(now, msg.tx, msg.from.id);
         break;
       case 'digest': {
         const [a, b] = msg.range;
+        if (msg.copies !== undefined) this.reports.reported(msg.from.id, msg.range, msg.copies, now);
         const mine = this.store.digest(a, b, now);
-        if (mine.hash !== msg.hash || mine.count !== msg.count) {
+        if (mine.hash === msg.hash && mine.count === msg.count) {
+          this.send(msg.from.id, { t: 'digest-ack', from: this.me, range: msg.range, hash: msg.hash });
+        } else {
           this.send(msg.from.id, {
             t: 'sync',
             from: this.me,
@@ -358,8 +373,12 @@ export class OverlayNode {
         }
         break;
       }
+      case 'digest-ack':
+        this.confirmations.digestMatched(msg.from.id, msg.range, msg.hash, now);
+        break;
       case 'sync': {
         this.acceptValues(now, msg.values, msg.from.id);
+        if (msg.wantReply) this.onReplicaHoldings(now, msg.from.id, msg.range, msg.values);
         if (msg.wantReply) {
           const theirs = new Map(msg.values.map((v) => [slotKey(v), v.storageTime]));
           const missing = this.store
@@ -965,6 +984,7 @@ export class OverlayNode {
       tx,
       hops,
       outcomes,
+      values: accepted,
       need: succs.length,
       acks: 0,
       deadline: now + this.config.replicaAckTimeoutMs,
@@ -973,9 +993,10 @@ export class OverlayNode {
       this.send(s, { t: 'replicate', from: this.me, tx: replTx, values: accepted, watches: [] });
   }
 
-  private onReplicateAck(tx: number): void {
+  private onReplicateAck(now: number, tx: number, from: NodeId): void {
     const w = this.replicaWaits.get(tx);
     if (!w) return;
+    this.confirmations.valuesStored(from, w.values, now);
     w.acks++;
     if (w.acks < w.need) return;
     this.replicaWaits.delete(tx);
@@ -994,15 +1015,55 @@ export class OverlayNode {
     }
   }
 
-  /** Anti-entropy: our range's digest to our replicas; a mismatch starts a slot exchange. */
+  /**
+   * Anti-entropy: our range's digest to our replicas; a mismatch starts a slot exchange, a match
+   * is acknowledged and counts that replica as a copy of every record of the range.
+   */
   private sendDigests(now: number): void {
-    const preds = this.table.predecessors();
-    if (preds.length === 0) return;
-    const range: [NodeId, NodeId] = [preds[0], this.id];
+    const range = this.ownRange();
+    if (!range) return;
     const d = this.store.digest(range[0], range[1], now);
-    for (const s of this.table.successors().slice(0, this.config.replicas)) {
-      this.send(s, { t: 'digest', from: this.me, range, count: d.count, hash: d.hash });
+    const values = this.store.range(range[0], range[1], now);
+    const replicas = this.replicaSet();
+    this.confirmations.retain(replicas);
+    let copies = this.config.replicas + 1;
+    for (const v of values) copies = Math.min(copies, this.confirmations.copies(v, replicas, now));
+    for (const s of replicas) {
+      this.confirmations.digestSent(s, range, d.hash, values);
+      this.send(s, { t: 'digest', from: this.me, range, count: d.count, hash: d.hash, copies });
     }
+  }
+
+  /** A replica listed its holdings of our range (it differed): count those; confirm the repair soon. */
+  private onReplicaHoldings(now: number, from: NodeId, range: [NodeId, NodeId], values: StoredValue[]): void {
+    const own = this.ownRange();
+    if (!own || own[0] !== range[0] || own[1] !== range[1]) return;
+    this.confirmations.holdingsListed(from, values, now);
+    // Our reply carries what it lacked; a digest round shortly after confirms it now holds it.
+    if (this.repairRounds < 3 && !this.syncDueAt) {
+      this.repairRounds++;
+      this.syncDueAt = now + this.config.syncDelayMs;
+    }
+  }
+
+  /** (predecessor, self]: the records we are responsible for; undefined while alone. */
+  private ownRange(): [NodeId, NodeId] | undefined {
+    const preds = this.table.predecessors();
+    return preds.length === 0 ? undefined : [preds[0], this.id];
+  }
+
+  private replicaSet(): NodeId[] {
+    return this.table.successors().slice(0, this.config.replicas);
+  }
+
+  /**
+   * Copies of a value we hold that the ring confirmed: as its responsible peer, ours plus the
+   * current replicas that acknowledged it within the staleness bound; as a replica, the responsible
+   * peer's last report for the range (at least our own copy).
+   */
+  copiesOf(now: number, v: SlotStamp): number {
+    if (this.table.responsibleFor(v.resourceId)) return this.confirmations.copies(v, this.replicaSet(), now);
+    return Math.max(1, this.reports.copies(v.resourceId, now) ?? 1);
   }
 
   /** Values outside (r-th predecessor, self] belong elsewhere (after joins or a healed split). */

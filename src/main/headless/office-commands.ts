@@ -109,7 +109,7 @@ export async function statusCommand(o: { data: string; json?: boolean }): Promis
     `records held: ${s.records.total} (responsible ${s.records.responsible}, replica ${s.records.replica}, handing off ${s.records.handingOff})`,
   );
   out(
-    `replica health: ${s.replicaHealth.state} (${s.replicaHealth.possible} of ${s.replicaHealth.target} copies possible)`,
+    `replica health: ${s.replicaHealth.state} (fewest confirmed copies ${s.replicaHealth.minCopies ?? '-'} of ${s.replicaHealth.target}, ${s.replicaHealth.underReplicated.length} of ${s.replicaHealth.records} records under ${s.replicaHealth.target}, ${s.replicaHealth.possible} possible)`,
   );
   if (s.pendingJoinRequests.length > 0) out(`join requests waiting: ${s.pendingJoinRequests.length}`);
 }

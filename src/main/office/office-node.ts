@@ -13,7 +13,7 @@ import { EnrollmentServer } from '../enrollment/server.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Logger } from '../log.ts';
 import { probeNodeId } from '../overlay/address-probe.ts';
-import { OverlayError, OverlayRuntime } from '../overlay/runtime.ts';
+import { type Holding, OverlayError, OverlayRuntime } from '../overlay/runtime.ts';
 import type { PeerDatabase } from '../store/peer-database.ts';
 
 export const VERSION = '0.1.0';
@@ -34,6 +34,21 @@ export interface OfficeNodeOptions {
   passphrase?: string;
   discovery?: { mdns?: boolean; broadcast?: boolean; beaconPort?: number };
   log: Logger;
+}
+
+/** Copies every record should have: the responsible peer and two replicas. */
+export const REPLICA_TARGET = 3;
+
+export interface ReplicaHealth {
+  target: number;
+  /** Copies the ring's size allows: min(target, members). */
+  possible: number;
+  /** Records held as responsible or replica. */
+  records: number;
+  /** The fewest confirmed copies of any held record (null: none held). */
+  minCopies: number | null;
+  underReplicated: Array<{ name: string; kind: string; key: string; role: string; copies: number }>;
+  state: 'ok' | 'degraded';
 }
 
 export interface Contact {
@@ -392,19 +407,40 @@ export class OfficeNode {
         responsible: count('responsible'),
         replica: count('replica'),
         handingOff: count('handing-off'),
-        list: holdings.map((h) => ({ name: h.resourceName, kind: h.kind, key: h.key, role: h.role })),
+        list: holdings.map((h) => ({
+          name: h.resourceName,
+          kind: h.kind,
+          key: h.key,
+          role: h.role,
+          copies: h.copies,
+        })),
       },
-      replicaHealth: this.replicaHealth(),
+      replicaHealth: this.replicaHealth(holdings),
       pendingJoinRequests: this.enrollment?.pending() ?? [],
     };
   }
 
-  /** Copies the ring can hold right now: min(3, members); 'degraded' when fewer peers than copies. */
-  private replicaHealth() {
-    const members = this.overlay.members().length;
-    const target = 3;
-    const possible = Math.min(target, members);
-    return { target, possible, state: possible >= target ? 'ok' : 'degraded' };
+  /**
+   * Copies of the records this peer holds, as the ring confirmed them (Holding.copies: measured by
+   * the overlay's digest acknowledgements, at most two anti-entropy periods old). `possible` is what
+   * the ring's size allows; 'degraded' when any record has fewer than `target` confirmed copies.
+   */
+  replicaHealth(holdings: Holding[] = this.overlay.holdings()): ReplicaHealth {
+    const target = REPLICA_TARGET;
+    const possible = Math.min(target, this.overlay.members().length);
+    const held = holdings.filter((h) => h.role !== 'handing-off');
+    const underReplicated = held
+      .filter((h) => h.copies < target)
+      .map((h) => ({ name: h.resourceName, kind: h.kind, key: h.key, role: h.role, copies: h.copies }));
+    const minCopies = held.length === 0 ? null : Math.min(...held.map((h) => h.copies));
+    return {
+      target,
+      possible,
+      records: held.length,
+      minCopies,
+      underReplicated,
+      state: underReplicated.length === 0 && possible >= target ? 'ok' : 'degraded',
+    };
   }
 
   async stop(): Promise<void> {

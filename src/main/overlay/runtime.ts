@@ -72,6 +72,12 @@ export interface Holding {
   storageTime: number;
   exists: boolean;
   role: HolderRole;
+  /**
+   * Copies the ring confirmed (measured, see OverlayNode.copiesOf): as responsible, ours plus the
+   * replicas that acknowledged this value within two anti-entropy periods; as a replica, the
+   * responsible peer's last figure for its range; 1 while handing off.
+   */
+  copies: number;
 }
 
 export interface StoreAck {
@@ -450,21 +456,25 @@ export class OverlayRuntime extends EventEmitter<OverlayRuntimeEvents> {
     const node = this.node;
     const now = Date.now();
     const replicas = node?.config.replicas ?? 2;
-    return this.records.range(this.nodeId, this.nodeId, now).map((v) => ({
-      resourceId: v.resourceId,
-      resourceName: v.resourceName,
-      kind: v.kind,
-      key: v.key,
-      storageTime: v.storageTime,
-      exists: v.exists,
-      role: !node
+    return this.records.range(this.nodeId, this.nodeId, now).map((v) => {
+      const role: HolderRole = !node
         ? 'replica'
         : node.table.responsibleFor(v.resourceId)
           ? 'responsible'
           : node.table.holds(v.resourceId, replicas)
             ? 'replica'
-            : 'handing-off',
-    }));
+            : 'handing-off';
+      return {
+        resourceId: v.resourceId,
+        resourceName: v.resourceName,
+        kind: v.kind,
+        key: v.key,
+        storageTime: v.storageTime,
+        exists: v.exists,
+        role,
+        copies: node && role !== 'handing-off' ? node.copiesOf(now, v) : 1,
+      };
+    });
   }
 
   // ---------------------------------------------------------------- node <-> I/O
