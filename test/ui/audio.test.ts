@@ -8,7 +8,12 @@ import { type EngineAudio, type SpeakerListener, UnavailableEngine } from '../..
 import { sine } from '../../src/core/media/tones.ts';
 import { attachCallAudio, CallAudio, SPEAKER_RATE } from '../../src/main/engine/call-audio.ts';
 import { blockToneStrength } from '../../src/main/media/sinks.ts';
-import { startUiBridge, type UiBridge } from '../../src/main/ui-bridge/index.ts';
+import {
+  type AudioPortLike,
+  serveAudioOverPort,
+  startUiBridge,
+  type UiBridge,
+} from '../../src/main/ui-bridge/index.ts';
 import { captureLogger, type LogLine, startBridge, TOKEN } from './harness.ts';
 
 const quiet = () => captureLogger([]);
@@ -209,5 +214,47 @@ describe('the WebSocket bridge carries call audio', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(engine.got.length).toBe(10);
     s.ws.close();
+  });
+});
+
+describe('the Electron MessagePort carries call audio', () => {
+  it('validates microphone frames and posts speaker frames as ArrayBuffers', () => {
+    const engine = new AudioEngine();
+    const handlers: { message?: (e: { data: unknown }) => void; close?: () => void } = {};
+    const posted: unknown[] = [];
+    let closed = false;
+    const port = {
+      on: (ev: 'message' | 'close', l: never) => {
+        handlers[ev] = l;
+      },
+      postMessage: (m: unknown) => posted.push(m),
+      start: () => {},
+      close: () => {
+        closed = true;
+      },
+    } as unknown as AudioPortLike;
+    const log: LogLine[] = [];
+    const stop = serveAudioOverPort(port, engine, captureLogger(log));
+    const frame = encodeAudioFrame({
+      kind: 'microphone',
+      callId: 'k',
+      sampleRate: 16000,
+      samples: new Int16Array(320),
+    });
+    handlers.message?.({ data: frame.buffer });
+    handlers.message?.({ data: 'not audio' });
+    handlers.message?.({ data: new Uint8Array([9, 9, 9]) });
+    expect(engine.got).toEqual([['k', 16000, 320]]);
+    expect(log.map((l) => l.msg)).toEqual([
+      'non-binary message on the audio port dropped',
+      'invalid ui audio frame dropped',
+    ]);
+    engine.speak('k', Int16Array.from([1, 2, 3]));
+    expect(posted).toHaveLength(1);
+    const back = parseAudioFrame(new Uint8Array(posted[0] as ArrayBuffer), 'speaker');
+    expect(back.ok && [...back.frame.samples]).toEqual([1, 2, 3]);
+    stop();
+    expect(closed).toBe(true);
+    expect(engine.listeners).toBe(0);
   });
 });

@@ -4,13 +4,23 @@
 // src/main (shared with the headless peer) and src/renderer.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, ipcMain, Menu, Notification, nativeImage, session, Tray } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  ipcMain,
+  Menu,
+  MessageChannelMain,
+  Notification,
+  nativeImage,
+  session,
+  Tray,
+} from 'electron';
 import type { EngineEvent, PresenceState } from '../../core/api/contract.ts';
 import { PRESENCE_LABEL } from '../../core/api/labels.ts';
 import { IPC_EVENT } from '../../core/api/wire.ts';
 import { type RunningApp, startApp } from '../app.ts';
 import { createLogger } from '../log.ts';
-import { serveEngineOverIpc } from '../ui-bridge/ipc.ts';
+import { IPC_AUDIO_PORT, serveAudioOverPort, serveEngineOverIpc } from '../ui-bridge/ipc.ts';
 import { hardenContents, hardenSession, isAppUrl, SECURE_WEB_PREFERENCES } from './security.ts';
 
 const log = createLogger({ component: 'electron' });
@@ -51,6 +61,17 @@ function createWindow(): BrowserWindow {
       w.hide();
     }
   });
+  // Each load of the page gets a fresh MessagePort for call audio (binary frames, no JSON).
+  let stopAudio: (() => void) | null = null;
+  w.webContents.on('did-finish-load', () => {
+    stopAudio?.();
+    stopAudio = null;
+    if (!running || !isAppUrl(w.webContents.getURL(), rendererUrl)) return;
+    const { port1, port2 } = new MessageChannelMain();
+    stopAudio = serveAudioOverPort(port1, running.engine, log.child({ component: 'ipc-audio' }));
+    w.webContents.postMessage(IPC_AUDIO_PORT, null, [port2]);
+  });
+  w.on('closed', () => stopAudio?.());
   void w.loadURL(rendererUrl);
   return w;
 }

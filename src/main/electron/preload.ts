@@ -4,6 +4,11 @@
 import { contextBridge, type IpcRendererEvent, ipcRenderer } from 'electron';
 import { IPC_COMMAND, IPC_EVENT } from '../../core/api/wire.ts';
 
+// The call-audio MessagePort from main goes to the page as a message (contextBridge cannot carry
+// ports); the page's IpcTransport takes it (src/renderer/transport.ts, AUDIO_PORT_MESSAGE).
+const AUDIO_PORT = 'peerpbx:audio-port';
+ipcRenderer.on(AUDIO_PORT, (e) => window.postMessage(AUDIO_PORT, '*', e.ports));
+
 contextBridge.exposeInMainWorld('peerpbx', {
   command: (command: unknown): Promise<unknown> => ipcRenderer.invoke(IPC_COMMAND, command),
   on: (handler: (event: unknown) => void): (() => void) => {

@@ -7,6 +7,7 @@ import type { EngineEvent } from '../../core/api/contract.ts';
 import { dispatchUntrusted, type Engine, errReply } from '../../core/api/engine.ts';
 import { IPC_COMMAND } from '../../core/api/wire.ts';
 import type { Logger } from '../log.ts';
+import { openAudioChannel } from './audio.ts';
 
 /** The part of Electron's ipcMain used here. */
 export interface IpcMainLike {
@@ -47,5 +48,44 @@ export function serveEngineOverIpc(opts: IpcEngineOptions): () => void {
   return () => {
     off();
     ipcMain.removeHandler(IPC_COMMAND);
+  };
+}
+
+/** The part of Electron's MessagePortMain used for call audio (structural: no electron import). */
+export interface AudioPortLike {
+  on(event: 'message', listener: (e: { data: unknown }) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  postMessage(message: unknown): void;
+  start(): void;
+  close(): void;
+}
+
+/** The IPC channel on which main hands the window its audio MessagePort (preload relays it). */
+export const IPC_AUDIO_PORT = 'peerpbx:audio-port';
+
+/**
+ * Carries call audio over a MessagePort (Electron: MessageChannelMain's port1; the window gets
+ * port2): the same frames, validation and limits as the WebSocket bridge. Returns the stop.
+ */
+export function serveAudioOverPort(port: AudioPortLike, engine: Engine, log: Logger): () => void {
+  const channel = openAudioChannel({
+    engine,
+    log,
+    send: (bytes) => {
+      port.postMessage(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+      return true;
+    },
+  });
+  port.on('message', (e) => {
+    const d = e.data;
+    if (d instanceof ArrayBuffer) channel.receive(new Uint8Array(d));
+    else if (d instanceof Uint8Array) channel.receive(d);
+    else log.warn('non-binary message on the audio port dropped', { type: typeof d });
+  });
+  port.on('close', () => channel.close());
+  port.start();
+  return () => {
+    channel.close();
+    port.close();
   };
 }
