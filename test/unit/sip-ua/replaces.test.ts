@@ -1,7 +1,7 @@
 // RFC 3891 Replaces in the UA core: which dialogs an INVITE with Replaces may take over, the
 // refusals (481, 486, 603, 400), and the BYE / CANCEL of the replaced dialog once the new one is up.
 import { describe, expect, it } from 'vitest';
-import { getHeader, type SipRequest, textBody } from '../../../src/core/sip/message.ts';
+import { getHeader, type Header, type SipRequest, textBody } from '../../../src/core/sip/message.ts';
 import { serializeUri } from '../../../src/core/sip/serialize.ts';
 import {
   parseReplaces,
@@ -42,7 +42,7 @@ function replacesFor(net: Network, a: Node, c: Node, call: string): string {
   return replacesOfUri(uri) ?? '';
 }
 
-function inviteWithReplaces(net: Network, b: Node, c: Node, replaces: string, extra = []): string {
+function inviteWithReplaces(net: Network, b: Node, c: Node, replaces: string, extra: Header[] = []): string {
   let id = '';
   net.act(
     (now) =>
