@@ -56,6 +56,7 @@ import {
 } from '../phone/soft-phone.ts';
 import { SipDnsResolver, type SipDnsResolverOptions } from '../sip/dns-resolver.ts';
 import { randomToken, SipHost } from '../sip/endpoint.ts';
+import { WarningBudget } from '../sip/warning-budget.ts';
 import { SipTransports } from '../transport/sip-transports.ts';
 import type { VoicemailService } from '../voicemail/voicemail-service.ts';
 import { type CallHistorySink, CallLog } from './call-log.ts';
@@ -117,6 +118,8 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
   private readonly pendingStores = new Set<Promise<unknown>>();
   private stopped = false;
   private readonly callLog: CallLog | null;
+  /** Registrar/proxy warnings (failed digest auth...) come per packet under attack: budgeted. */
+  private readonly warnings: WarningBudget;
 
   private constructor(
     private readonly opts: OfficePbxOptions,
@@ -129,6 +132,7 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
   ) {
     super();
     this.log = log;
+    this.warnings = new WarningBudget(log, Date.now);
     this.directory = new OverlayDirectory(opts.overlay, log.child({ part: 'directory' }));
     this.publisher = new RegistrationPublisher(
       { office: opts.identity.office, nodeId: opts.overlay.nodeId, lifetime: opts.registrationLifetimeMs },
@@ -610,7 +614,7 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
         break;
       }
       case 'warning':
-        this.log.warn(e.message, e.context);
+        this.warnings.warn(e.message, e.context); // budgeted: a REGISTER flood warns per packet
         break;
       default:
         break;
