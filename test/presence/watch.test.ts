@@ -69,14 +69,18 @@ describe('presence: A watches B', () => {
     await seen('available', Number(ended.t), 'hang-up');
     await nextEvent(c, 'pbx', { type: 'ended', call: dial.call });
 
-    // DND: presence and the routing setting.
+    // DND: presence and the routing setting (USER-SETTINGS read-modify-write keeps the rest).
+    await b.request({
+      op: 'write-settings',
+      value: { dnd: false, noAnswerMs: 15000, voicemailPinHash: 'ab12' },
+    });
     let t0 = Date.now();
     const dnd = await b.request({ op: 'set', state: 'dnd', note: 'in a meeting' });
     expect((dnd.view as { state: string }).state).toBe('dnd');
     await seen('dnd', t0, 'dnd');
     expect(a.events[mark - 1].note).toBe('in a meeting');
     const settings = await b.request({ op: 'settings' });
-    expect(settings.settings).toMatchObject({ dnd: true });
+    expect(settings.settings).toEqual({ dnd: true, noAnswerMs: 15000, voicemailPinHash: 'ab12' });
     // A call to B now diverts: B's phone does not ring.
     const bBefore = b.events.length;
     const diverted = await c.request({ op: 'dial', target: '102' });
@@ -88,7 +92,19 @@ describe('presence: A watches B', () => {
     t0 = Date.now();
     await b.request({ op: 'set', state: 'available' });
     await seen('available', t0, 'back');
-    expect((await b.request({ op: 'settings' })).settings).toMatchObject({ dnd: false });
+    expect((await b.request({ op: 'settings' })).settings).toEqual({
+      dnd: false,
+      noAnswerMs: 15000,
+      voicemailPinHash: 'ab12',
+    });
+
+    // A clean stop tombstones the record: watchers see offline at once, not after the lifetime.
+    await a.request({ op: 'watch', extension: '103' });
+    await nextEvent(a, 'presence', { extension: '103', state: 'available' });
+    t0 = Date.now();
+    await c.request({ op: 'stop' });
+    const cOffline = await nextEvent(a, 'presence', { extension: '103', state: 'offline' });
+    figures['clean stop -> offline'] = Number(cOffline.t) - t0;
 
     // Crash: no tombstone; A's local expiry timer (record lifetime 12 s) shows offline.
     t0 = Date.now();
@@ -98,7 +114,20 @@ describe('presence: A watches B', () => {
     console.log(
       `presence latency (goal ${GOAL_MS} ms per change, ${OFFLINE_GOAL_MS} ms after a crash): ${JSON.stringify(figures)}`,
     );
-    for (const label of ['ringing', 'on-call', 'hang-up', 'dnd', 'back'])
+    // Every change, in order, and nothing else (no flapping on refreshes).
+    const seenStates = a.events
+      .filter((e) => e.event === 'presence' && e.extension === '102')
+      .map((e) => e.state);
+    expect(seenStates).toEqual([
+      'available',
+      'ringing',
+      'on-call',
+      'available',
+      'dnd',
+      'available',
+      'offline',
+    ]);
+    for (const label of ['ringing', 'on-call', 'hang-up', 'dnd', 'back', 'clean stop -> offline'])
       expect(figures[label], label).toBeLessThan(CHANGE_LIMIT_MS);
     expect(offline).toBeLessThan(OFFLINE_GOAL_MS);
   }, 90_000);
