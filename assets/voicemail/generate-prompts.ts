@@ -1,4 +1,4 @@
-// Regenerates the voicemail's default spoken prompts (8 kHz mono G.711 mu-law WAV, small) with
+// Regenerates the voicemail's default spoken prompts (8 kHz mono 16-bit PCM WAV) with
 // espeak-ng. Run once after changing a text: `node --import tsx assets/voicemail/generate-prompts.ts`.
 // Needs espeak-ng (`apt-get install espeak-ng`); CI and the app only read the committed WAVs.
 import { execFileSync } from 'node:child_process';
@@ -6,9 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import wavefile from 'wavefile';
 import { resample } from '../../src/core/media/resample.ts';
-import { decodeWav } from '../../src/core/media/wav.ts';
+import { decodeWav, encodeWav } from '../../src/core/media/wav.ts';
 import { PROMPT_TEXTS } from '../../src/main/voicemail/prompt-texts.ts';
 
 const out = import.meta.dirname;
@@ -20,10 +19,7 @@ try {
     const decoded = decodeWav(new Uint8Array(await readFile(raw)));
     if (!decoded.ok) throw new Error(`${name}: ${decoded.error.reason}`);
     const pcm = resample(decoded.value.samples, decoded.value.sampleRate, 8000);
-    const wav = new wavefile.WaveFile();
-    wav.fromScratch(1, 8000, '16', pcm);
-    wav.toMuLaw();
-    writeFileSync(join(out, `${name}.wav`), wav.toBuffer());
+    writeFileSync(join(out, `${name}.wav`), encodeWav({ sampleRate: 8000, samples: pcm }));
     console.log(`${name}.wav ${(pcm.length / 8000).toFixed(1)} s`);
   }
 } finally {
