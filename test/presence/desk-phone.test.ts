@@ -9,7 +9,7 @@ import { getHeader } from '../../src/core/sip/message.ts';
 import { killAll, waitFor } from '../helpers/processes.ts';
 import { request, statusOf, udpExchange } from '../helpers/raw-sip.ts';
 import { RawDeskPhone } from './desk-phone.ts';
-import { enrolledFolders, nextEvent, overlayOf, type PresencePeer, startPresencePeer } from './harness.ts';
+import { enrolledFolders, nextEvent, type PresencePeer, startOffice } from './harness.ts';
 
 describe('desk phone BLF (dialog) and MWI (message-summary) at the gateway peer', () => {
   const folders = enrolledFolders(['101', '102']);
@@ -23,20 +23,14 @@ describe('desk phone BLF (dialog) and MWI (message-summary) at the gateway peer'
   });
 
   it('notifies dialog state changes and the message-waiting lamp', async () => {
-    const g = await startPresencePeer({
-      name: 'g',
-      extension: '101',
-      dir: folders.dirs['101'],
-      deskPhones: [{ extension: '201', password: 'secret-201' }],
-    });
-    peers.push(g);
-    const b = await startPresencePeer({
-      name: 'b',
-      extension: '102',
-      dir: folders.dirs['102'],
-      peers: [overlayOf(g)],
-    });
-    peers.push(b);
+    const [g, b] = await startOffice(
+      folders.dirs,
+      [
+        { name: 'g', extension: '101', deskPhones: [{ extension: '201', password: 'secret-201' }] },
+        { name: 'b', extension: '102' },
+      ],
+      peers,
+    );
 
     phone = await RawDeskPhone.start({
       user: '201',

@@ -105,11 +105,7 @@ export class RawDeskPhone {
       const seq = cseq + attempt;
       const text = build(auth, seq);
       this.send(text);
-      const res = await waitFor(
-        `response to ${text.split(' ')[0]} cseq ${seq}`,
-        () => this.responses.find((r) => r.callId === callId && r.cseq.seq === seq && r.status >= 200),
-        8000,
-      );
+      const res = await this.finalResponse(callId, seq, text.split(' ')[0]);
       if ((res.status === 401 || res.status === 407) && attempt === 0) {
         const challenge =
           getHeader(res, res.status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate') ?? '';
@@ -129,47 +125,47 @@ export class RawDeskPhone {
     throw new Error('unreachable');
   }
 
-  private head(
+  /** A complete request without body; `extra` are header lines. */
+  private message(
     method: string,
     uri: string,
-    callId: string,
-    from: string,
-    to: string,
-    cseq: number,
-  ): string[] {
+    dialog: { callId: string; from: string; to: string; cseq: number },
+    extra: Array<string | null>,
+  ): string {
     return [
       `${method} ${uri} SIP/2.0`,
       `Via: SIP/2.0/UDP 127.0.0.1:${this.port};branch=z9hG4bK${hex()};rport`,
       'Max-Forwards: 70',
-      `From: ${from}`,
-      `To: ${to}`,
-      `Call-ID: ${callId}`,
-      `CSeq: ${cseq} ${method}`,
+      `From: ${dialog.from}`,
+      `To: ${dialog.to}`,
+      `Call-ID: ${dialog.callId}`,
+      `CSeq: ${dialog.cseq} ${method}`,
       `Contact: <sip:${this.o.user}@127.0.0.1:${this.port}>`,
-    ];
+      ...extra.filter((l): l is string => l !== null),
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+  }
+
+  private finalResponse(callId: string, seq: number, what: string): Promise<SipResponse> {
+    return waitFor(
+      `response to ${what} cseq ${seq}`,
+      () => this.responses.find((r) => r.callId === callId && r.cseq.seq === seq && r.status >= 200),
+      8000,
+    );
   }
 
   async register(expires = 300): Promise<SipResponse> {
     const callId = `reg-${hex()}`;
     const aor = `<sip:${this.o.user}@${this.o.domain}>`;
-    const tag = hex();
+    const from = `${aor};tag=${hex()}`;
     const r = await this.transact(
       (auth, cseq) =>
-        [
-          ...this.head(
-            'REGISTER',
-            `sip:127.0.0.1:${this.o.proxyPort}`,
-            callId,
-            `${aor};tag=${tag}`,
-            aor,
-            cseq,
-          ),
+        this.message('REGISTER', `sip:127.0.0.1:${this.o.proxyPort}`, { callId, from, to: aor, cseq }, [
           `Expires: ${expires}`,
-          ...(auth ? [auth] : []),
-          'Content-Length: 0',
-          '',
-          '',
-        ].join('\r\n'),
+          auth,
+        ]),
       callId,
       1,
     );
@@ -186,22 +182,17 @@ export class RawDeskPhone {
     const fromTag = hex();
     const r = await this.transact(
       (auth, cseq) =>
-        [
-          ...this.head(
-            'SUBSCRIBE',
-            `sip:${extension}@127.0.0.1:${this.o.proxyPort}`,
+        this.message(
+          'SUBSCRIBE',
+          `sip:${extension}@127.0.0.1:${this.o.proxyPort}`,
+          {
             callId,
-            `<sip:${this.o.user}@${this.o.domain}>;tag=${fromTag}`,
-            `<sip:${extension}@${this.o.domain}>`,
+            from: `<sip:${this.o.user}@${this.o.domain}>;tag=${fromTag}`,
+            to: `<sip:${extension}@${this.o.domain}>`,
             cseq,
-          ),
-          `Event: ${event}`,
-          `Expires: ${expires}`,
-          ...(auth ? [auth] : []),
-          'Content-Length: 0',
-          '',
-          '',
-        ].join('\r\n'),
+          },
+          [`Event: ${event}`, `Expires: ${expires}`, auth],
+        ),
       callId,
       1,
     );
@@ -226,29 +217,19 @@ export class RawDeskPhone {
   /** A refresh (or with 0 an unsubscribe) inside the subscription's dialog, along its route set. */
   async refresh(sub: Subscription, expires: number): Promise<SipResponse> {
     sub.cseq++;
-    const ext = sub.extension;
-    const text = [
-      ...this.head(
-        'SUBSCRIBE',
-        sub.target,
-        sub.callId,
-        `<sip:${this.o.user}@${this.o.domain}>;tag=${sub.fromTag}`,
-        `<sip:${ext}@${this.o.domain}>;tag=${sub.toTag}`,
-        sub.cseq,
-      ),
-      ...sub.routes.map((r) => `Route: ${r}`),
-      `Event: ${sub.event}`,
-      `Expires: ${expires}`,
-      'Content-Length: 0',
-      '',
-      '',
-    ].join('\r\n');
-    this.send(text); // the first Route is the proxy: this socket's only peer
-    return waitFor(
-      `refresh cseq ${sub.cseq}`,
-      () => this.responses.find((r) => r.callId === sub.callId && r.cseq.seq === sub.cseq && r.status >= 200),
-      8000,
+    const text = this.message(
+      'SUBSCRIBE',
+      sub.target,
+      {
+        callId: sub.callId,
+        from: `<sip:${this.o.user}@${this.o.domain}>;tag=${sub.fromTag}`,
+        to: `<sip:${sub.extension}@${this.o.domain}>;tag=${sub.toTag}`,
+        cseq: sub.cseq,
+      },
+      [...sub.routes.map((r) => `Route: ${r}`), `Event: ${sub.event}`, `Expires: ${expires}`],
     );
+    this.send(text); // the first Route is the proxy: this socket's only peer
+    return this.finalResponse(sub.callId, sub.cseq, 'refresh');
   }
 
   /** NOTIFYs of one subscription (by Call-ID), in arrival order, with their bodies. */

@@ -78,6 +78,32 @@ export async function startPresencePeer(o: {
   return Object.assign(handle, { dir: o.dir, extension: o.extension, ready });
 }
 
+/**
+ * Starts one peer per entry in order, the first on its own and the others joining through it;
+ * each is pushed to `started` at once (for the caller's cleanup, also when a later one fails).
+ */
+export async function startOffice(
+  dirs: Record<string, string>,
+  list: Array<{
+    name: string;
+    extension: string;
+    deskPhones?: Array<{ extension: string; password: string }>;
+  }>,
+  started: PresencePeer[],
+): Promise<PresencePeer[]> {
+  const out: PresencePeer[] = [];
+  for (const s of list) {
+    const p = await startPresencePeer({
+      ...s,
+      dir: dirs[s.extension],
+      peers: out[0] ? [overlayOf(out[0])] : [],
+    });
+    started.push(p);
+    out.push(p);
+  }
+  return out;
+}
+
 export function overlayOf(p: PresencePeer): string {
   return `127.0.0.1:${String(p.ready.overlayPort)}`;
 }

@@ -8,7 +8,7 @@
 // the measured figures are printed.
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAll } from '../helpers/processes.ts';
-import { enrolledFolders, nextEvent, overlayOf, type PresencePeer, startPresencePeer } from './harness.ts';
+import { enrolledFolders, nextEvent, type PresencePeer, startOffice } from './harness.ts';
 
 const GOAL_MS = 1000;
 const CHANGE_LIMIT_MS = 2500;
@@ -24,22 +24,15 @@ describe('presence: A watches B', () => {
   });
 
   it('sees ringing, on-call, available, DND, available and offline after kill -9', async () => {
-    const a = await startPresencePeer({ name: 'a', extension: '101', dir: folders.dirs['101'] });
-    peers.push(a);
-    const b = await startPresencePeer({
-      name: 'b',
-      extension: '102',
-      dir: folders.dirs['102'],
-      peers: [overlayOf(a)],
-    });
-    peers.push(b);
-    const c = await startPresencePeer({
-      name: 'c',
-      extension: '103',
-      dir: folders.dirs['103'],
-      peers: [overlayOf(a)],
-    });
-    peers.push(c);
+    const [a, b, c] = await startOffice(
+      folders.dirs,
+      [
+        { name: 'a', extension: '101' },
+        { name: 'b', extension: '102' },
+        { name: 'c', extension: '103' },
+      ],
+      peers,
+    );
 
     const figures: Record<string, number> = {};
     await a.request({ op: 'watch', extension: '102' }, 20_000);
