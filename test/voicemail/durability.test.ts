@@ -63,9 +63,14 @@ describe('voicemail: owner side across real peers', () => {
   let ownerCertPem = '';
   const deposited: Array<{ id: string; wav: Uint8Array; meta: VoicemailEntryData }> = [];
 
-  async function deposit(hz: number, seconds: number): Promise<{ id: string; startedAt: number }> {
+  async function deposit(
+    hz: number,
+    seconds: number,
+    onBuilt: (id: string) => void = () => {},
+  ): Promise<{ id: string; startedAt: number }> {
     const wav = new Uint8Array(readFileSync(writeToneWav(join(root, `in-${hz}.wav`), hz, seconds)));
     const d = depositFor(depositor, { user: ownerUser, certPem: ownerCertPem }, wav, seconds * 1000);
+    onBuilt(d.entryId);
     // Chunks first: an entry that is listed can be played at once.
     await depositor.node.overlay.store(d.chunks);
     const startedAt = performance.now();
@@ -73,6 +78,26 @@ describe('voicemail: owner side across real peers', () => {
     expect(ack.copies).toBe(3);
     deposited.push({ id: d.entryId, wav, meta: d.meta });
     return { id: d.entryId, startedAt };
+  }
+
+  /** Deposits a message; ms from storing its entry until the owner's log says 'new voicemail'. */
+  async function timeListing(hz: number): Promise<number> {
+    const o = ext(owner);
+    let entry = '';
+    let seenAt = 0;
+    const onLog = (d: string) => {
+      if (entry && !seenAt && d.includes('"new voicemail"') && d.includes(entry)) seenAt = performance.now();
+    };
+    o.run.child.stderr?.on('data', onLog);
+    try {
+      const r = await deposit(hz, 1, (id) => {
+        entry = id;
+      });
+      await waitFor(`'new voicemail' ${entry} in the owner's log`, () => seenAt || null, 15_000);
+      return seenAt - r.startedAt;
+    } finally {
+      o.run.child.stderr?.off('data', onLog);
+    }
   }
 
   const ext = (e: string) => peers.get(e) as OfficePeer;
@@ -191,28 +216,8 @@ describe('voicemail: owner side across real peers', () => {
   }, 80_000);
 
   it('while the owner runs, a new deposit is listed within one second (watch)', async () => {
-    const o = ext(owner);
     const times: number[] = [];
-    for (const hz of [500, 600, 700]) {
-      let seenAt = 0;
-      let entry = '';
-      const onLog = (d: string) => {
-        if (entry && !seenAt && d.includes('"new voicemail"') && d.includes(entry))
-          seenAt = performance.now();
-      };
-      o.run.child.stderr?.on('data', onLog);
-      try {
-        const started = deposit(hz, 1);
-        // The id is known only once built; the log line cannot come before the store begins.
-        const r = await started;
-        entry = r.id;
-        if (!seenAt && o.run.stderr().includes(entry)) seenAt = performance.now();
-        await waitFor(`'new voicemail' ${entry} in the owner's log`, () => seenAt || null, 10_000);
-        times.push(seenAt - r.startedAt);
-      } finally {
-        o.run.child.stderr?.off('data', onLog);
-      }
-    }
+    for (const hz of [500, 600, 700]) times.push(await timeListing(hz));
     const median = [...times].sort((a, b) => a - b)[1];
     console.log(
       `deposit -> listed by the owner's watch: ${times.map((t) => t.toFixed(0)).join(', ')} ms (median ${median.toFixed(0)})`,
@@ -252,6 +257,10 @@ describe('voicemail: owner side across real peers', () => {
     console.log(
       `entry and ${chunks.length} chunks back at 3 copies ${Math.round(performance.now() - t0)} ms after the kill`,
     );
+    // The box's watch followed the ring: a new message is listed promptly after the failover too.
+    const after = await timeListing(800);
+    console.log(`a deposit after the kill listed by the owner's watch in ${after.toFixed(0)} ms`);
+    expect(after).toBeLessThan(2000); // goal 1 s; one run, so a margin for the loaded machine
   }, 90_000);
 
   it('another member cannot open or delete the message; the owner’s heard and delete reach every copy', async () => {

@@ -2,6 +2,7 @@
 // validator (signatures, DEPOSIT and USER-MATCH policies) and notifies watchers like a responsible
 // peer: listing, live 'new' events, decryption only by the owner, heard/delete, greetings, PIN.
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeWav } from '../../src/core/media/wav.ts';
 import { checkedPut } from '../../src/core/records/checked-put.ts';
@@ -240,6 +241,37 @@ describe('Mailbox', () => {
     expect(v.signer.user).toBe('101@office');
     await box.setGreeting('busy', null);
     expect(await box.getGreeting('busy')).toBeNull();
+  });
+
+  it('a member going down re-registers the watch (the responsible peer may have changed) and refetches', async () => {
+    const net = new MemoryOffice();
+    const base = net.overlay(owner);
+    let watches = 0;
+    const events = new EventEmitter();
+    const overlay = Object.assign(events, {
+      nodeId: base.nodeId,
+      user: base.user,
+      sign: base.sign,
+      store: base.store,
+      fetch: (...a: Parameters<typeof base.fetch>) => base.fetch(...a),
+      watch: (...a: Parameters<typeof base.watch>) => {
+        watches++;
+        return base.watch(...a);
+      },
+    });
+    const box = await Mailbox.start({ overlay, identity: identityOf(owner), log: recordingLog(), pollMs: 0 });
+    boxes.push(box);
+    expect(watches).toBe(1);
+    const fetches = base.fetches;
+    events.emit('member-down', { nodeId: 'x' });
+    events.emit('member-up', { nodeId: 'y' }); // coalesced with the first
+    await new Promise((r) => setTimeout(r, 1300));
+    expect(watches).toBe(2);
+    expect(base.fetches).toBe(fetches + 1);
+    const d = deposit(net, toneWav(440, 1));
+    expect(box.list().map((m) => m.id)).toEqual([d.entryId]); // one live watch, one 'new'
+    box.close();
+    expect(events.listenerCount('member-down')).toBe(0);
   });
 
   it('setPin writes the PIN hash and keeps DND and forwarding', async () => {

@@ -62,6 +62,8 @@ export interface MailboxOptions {
 export const MAX_GREETING_BYTES = KINDS.GREETING.maxValueSize;
 const GREETING_LIFETIME_MS = KINDS.GREETING.maxLifetime;
 const SETTINGS_LIFETIME_MS = KINDS['USER-SETTINGS'].maxLifetime;
+/** After a member event, the ring settles this long before the watch is registered again. */
+const REWATCH_DELAY_MS = 1000;
 /** A chunk fetch that fails (a holder just died) is asked again this many times. */
 const CHUNK_ATTEMPTS = 3;
 
@@ -99,6 +101,8 @@ export class Mailbox {
   private readonly log: Logger;
   private cancelWatch: (() => void) | null = null;
   private poll: ReturnType<typeof setInterval> | null = null;
+  private rewatchTimer: ReturnType<typeof setTimeout> | null = null;
+  private offMembership: (() => void) | null = null;
   private closed = false;
   private lastSignTime = 0;
 
@@ -122,6 +126,7 @@ export class Mailbox {
     } catch (err) {
       m.log.warn('voicemail box not fetched on start: will poll', { owner: m.owner, error: String(err) });
     }
+    m.followMembership();
     const pollMs = opts.pollMs ?? 30_000;
     if (pollMs > 0) {
       m.poll = setInterval(() => {
@@ -240,13 +245,25 @@ export class Mailbox {
     this.cancelWatch = null;
     if (this.poll) clearInterval(this.poll);
     this.poll = null;
+    if (this.rewatchTimer) clearTimeout(this.rewatchTimer);
+    this.offMembership?.();
     this.listeners.clear();
   }
 
   // ------------------------------------------------------------------ internals
 
-  private async ensureWatch(): Promise<void> {
-    if (this.cancelWatch || this.closed) return;
+  private watching: Promise<void> | null = null;
+
+  /** Registers the box's watch unless one is registered or being registered. */
+  private ensureWatch(): Promise<void> {
+    if (this.cancelWatch || this.closed) return Promise.resolve();
+    this.watching ??= this.registerWatch().finally(() => {
+      this.watching = null;
+    });
+    return this.watching;
+  }
+
+  private async registerWatch(): Promise<void> {
     try {
       const w = await this.opts.overlay.watch(
         this.owner,
@@ -262,6 +279,40 @@ export class Mailbox {
         error: String(err),
       });
     }
+  }
+
+  /**
+   * When a member goes or comes, the box's responsible peer may have changed: the watch is
+   * registered again at once (not at its next refresh) and the box fetched, so a deposit made
+   * after a crash is still listed promptly. Needs an overlay that emits member events
+   * (OverlayRuntime does); a plain PbxOverlay keeps the refresh and the poll.
+   */
+  private followMembership(): void {
+    const events = this.opts.overlay as Partial<{
+      on(e: string, l: () => void): unknown;
+      off(e: string, l: () => void): unknown;
+    }>;
+    if (typeof events.on !== 'function' || typeof events.off !== 'function') return;
+    const changed = () => {
+      if (this.closed || this.rewatchTimer) return;
+      this.rewatchTimer = setTimeout(() => {
+        this.rewatchTimer = null;
+        this.cancelWatch?.();
+        this.cancelWatch = null;
+        void this.ensureWatch().then(() =>
+          this.refresh().catch((err: unknown) =>
+            this.log.warn('voicemail refresh after a membership change failed', { error: String(err) }),
+          ),
+        );
+      }, REWATCH_DELAY_MS);
+      this.rewatchTimer.unref();
+    };
+    events.on('member-down', changed);
+    events.on('member-up', changed);
+    this.offMembership = () => {
+      events.off?.('member-down', changed);
+      events.off?.('member-up', changed);
+    };
   }
 
   /** Merges values of the box (a fetch answer, a watch notification, our own writes): newer wins. */
