@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Engine } from '../core/api/engine.ts';
+import { openCaKey } from '../core/security/ca.ts';
 import { type HostPort, parseHostPort } from './config.ts';
 import { Discovery, type FoundPeer } from './discovery/discovery.ts';
 import type { EngineEnrollment, EngineHost } from './engine/host.ts';
@@ -146,6 +147,16 @@ export async function startApp(opts: StartAppOptions): Promise<RunningApp> {
       });
       // The member peer starts from where the office was found (the peer cache is still empty).
       o.peers?.push(...via);
+      return restart();
+    },
+    // The admin PC started without its passphrase (no PEERPBX_PASSPHRASE): opening the CA key
+    // needs a restart of the peer with it (the enrollment server takes the key at start).
+    async unlock(pass) {
+      const id = peer.office?.identity;
+      if (!id?.admin || !id.caKeyEncryptedPem) throw new Error('this PC is not the office admin');
+      if (!openCaKey(id.caKeyEncryptedPem, pass).ok)
+        throw new Error('the passphrase does not open the office CA key');
+      passphrase = pass;
       return restart();
     },
   };

@@ -308,7 +308,7 @@ function sipHostPort(uri: string): string {
  * deskPhoneAccounts at start and has no setter; until it gets `setDeskPhoneAccounts()`, the
  * registrar's account lookup (a plain config field) is replaced here.
  */
-function serveDeskPhoneAccounts(pbx: OfficePbx, accounts: DeskPhoneAccount[]): void {
+export function serveDeskPhoneAccounts(pbx: OfficePbx, accounts: DeskPhoneAccount[]): void {
   const byExt = new Map(accounts.map((a) => [a.extension, a]));
   const setter = (pbx as { setDeskPhoneAccounts?: (a: DeskPhoneAccount[]) => void }).setDeskPhoneAccounts;
   if (setter) {

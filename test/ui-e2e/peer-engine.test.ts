@@ -8,12 +8,16 @@ import {
   type Reply,
   replySchema,
 } from '../../src/core/api/contract.ts';
+import type { DialPlanConfig } from '../../src/core/pbx/routing-plan.ts';
+import type { UserSettingsData } from '../../src/core/records/kinds.ts';
 import type {
   EngineEnrollment,
   EngineHost,
   HostCallEvent,
   HostJoinRequest,
+  HostMailboxMessage,
   HostMember,
+  HostPresenceView,
 } from '../../src/main/engine/host.ts';
 import { PeerEngine } from '../../src/main/engine/peer-engine.ts';
 import type { Logger } from '../../src/main/log.ts';
@@ -591,5 +595,386 @@ describe('PeerEngine before enrollment', () => {
     engine.attach(fakeHost().host);
     expect(a.closed).toBe(1);
     expect(errors).toEqual([]);
+  });
+});
+
+// ---- settings, desk phones, office config, admin unlock, cancel join, voicemail, presence ----
+
+interface Parts {
+  stored: UserSettingsData & Record<string, unknown>;
+  phones: Array<{ extension: string; registered: boolean }>;
+  plan: DialPlanConfig;
+  messages: HostMailboxMessage[];
+  greetings: Map<string, Uint8Array>;
+  mailboxEmit: (e: { type: 'new'; message: HostMailboxMessage } | { type: 'changed' }) => void;
+  presenceSet: string[];
+  watchers: Map<string, (p: HostPresenceView) => void>;
+}
+
+function withParts(host: EngineHost): Parts {
+  const parts: Parts = {
+    stored: { dnd: false, voicemailPinHash: 'abc' },
+    phones: [{ extension: '150', registered: true }],
+    plan: {
+      extensions: ['101', '102'],
+      trunks: [{ name: 'carrier', host: 'sip.example', port: 5060, prefix: '9', strip: 1 }],
+      inbound: { '5551000': '101' },
+      ringGroups: [{ extension: '600', members: ['101', '102'], strategy: 'hunt', fallback: '101' }],
+    },
+    messages: [
+      { id: 'm1', from: '"Bob" <sip:102@acme>', time: 1000, duration: 7, heard: false },
+      { id: 'm2', from: 'sip:103@acme', time: 500, duration: 3, heard: true },
+    ],
+    greetings: new Map(),
+    mailboxEmit: () => {},
+    presenceSet: [],
+    watchers: new Map(),
+  };
+  host.settings = {
+    get: async () => ({ ...parts.stored }),
+    update: async (change) => {
+      parts.stored = { ...parts.stored, ...change };
+      for (const [k, v] of Object.entries(parts.stored)) if (v === undefined) delete parts.stored[k];
+      return { ...parts.stored };
+    },
+  };
+  host.phones = {
+    list: () => parts.phones.map((p) => ({ ...p })),
+    add: (extension, password) => {
+      if (password.length < 8) throw new Error('the password needs at least 8 characters');
+      parts.phones.push({ extension, registered: false });
+    },
+    remove: (extension) => {
+      const i = parts.phones.findIndex((p) => p.extension === extension);
+      if (i >= 0) parts.phones.splice(i, 1);
+      return i >= 0;
+    },
+  };
+  host.officeConfig = {
+    get: async () => structuredClone(parts.plan),
+    set: async (c) => {
+      parts.plan = structuredClone(c);
+    },
+  };
+  const listeners = new Set<Parameters<NonNullable<EngineHost['mailbox']>['on']>[0]>();
+  parts.mailboxEmit = (e) => {
+    for (const l of listeners) l(e);
+  };
+  host.mailbox = {
+    list: () => parts.messages.map((m) => ({ ...m })),
+    refresh: async () => parts.messages,
+    on: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    audio: async (id) => new TextEncoder().encode(`RIFF-${id}`),
+    markHeard: async (id) => {
+      const m = parts.messages.find((x) => x.id === id);
+      if (m) m.heard = true;
+    },
+    delete: async (id) => {
+      parts.messages = parts.messages.filter((x) => x.id !== id);
+    },
+    getGreeting: async (kind) => parts.greetings.get(kind) ?? null,
+    setGreeting: async (kind, wav) => {
+      if (wav && new TextDecoder().decode(wav.subarray(0, 4)) !== 'RIFF') throw new Error('not a WAV file');
+      if (wav) parts.greetings.set(kind, wav);
+      else parts.greetings.delete(kind);
+    },
+  };
+  let own: HostPresenceView = { state: 'available', since: 1 };
+  host.presence = {
+    set: async (state, note) => {
+      parts.presenceSet.push(state);
+      own = { state, since: 2, ...(note ? { note } : {}) };
+      return own;
+    },
+    own: () => own,
+    watch: async (extension, cb) => {
+      parts.watchers.set(extension, cb);
+      cb({ state: 'away', since: 3 });
+      return () => parts.watchers.delete(extension);
+    },
+  };
+  host.audio = { microphone: () => {}, onSpeaker: () => () => {}, setMuted: () => true };
+  return parts;
+}
+
+describe('PeerEngine settings', () => {
+  it('lists the settings commands only when the peer has those parts', async () => {
+    const bare = new PeerEngine(fakeHost({ pbx: true }).host, { log });
+    const caps = await run(bare, { type: 'engine.capabilities' });
+    for (const t of ['settings.get', 'phones.list', 'office-config.get', 'voicemail.list', 'presence.set'])
+      expect(caps.ok && caps.value.commands).not.toContain(t);
+    const f = fakeHost({ pbx: true, admin: true });
+    withParts(f.host);
+    const full = await run(new PeerEngine(f.host, { log }), { type: 'engine.capabilities' });
+    for (const t of [
+      'settings.set',
+      'phones.add',
+      'office-config.set',
+      'voicemail.audio',
+      'greeting.set',
+      'call.mute',
+    ])
+      expect(full.ok && full.value.commands).toContain(t);
+  });
+
+  it('reads and writes forwarding (always, busy, no answer + seconds) and DND; the PIN hash stays', async () => {
+    const f = fakeHost({ pbx: true });
+    const parts = withParts(f.host);
+    const engine = new PeerEngine(f.host, { log });
+    expect(await run(engine, { type: 'settings.get' })).toEqual({
+      ok: true,
+      value: { dnd: false, forwarding: { always: null, busy: null, noAnswer: null, noAnswerSeconds: 20 } },
+    });
+    const forwarding = { always: null, busy: '102', noAnswer: '103', noAnswerSeconds: 15 };
+    expect(await run(engine, { type: 'settings.set', forwarding })).toEqual({
+      ok: true,
+      value: { dnd: false, forwarding },
+    });
+    expect(parts.stored).toEqual({
+      dnd: false,
+      voicemailPinHash: 'abc',
+      forwardBusy: '102',
+      forwardNoAnswer: '103',
+      noAnswerMs: 15_000,
+    });
+    // DND goes through presence (it writes USER-SETTINGS.dnd and shows in the directory).
+    const r = await run(engine, { type: 'settings.set', dnd: true });
+    expect(r.ok && r.value.dnd).toBe(true);
+    expect(parts.presenceSet).toEqual(['dnd']);
+    // Without presence, USER-SETTINGS is written directly.
+    f.host.presence = null;
+    await run(engine, { type: 'settings.set', dnd: false });
+    expect(parts.stored.dnd).toBe(false);
+  });
+
+  it('adds, lists and removes desk-phone accounts', async () => {
+    const f = fakeHost({ pbx: true });
+    withParts(f.host);
+    const engine = new PeerEngine(f.host, { log });
+    expect(await run(engine, { type: 'phones.add', extension: '151', password: 'secret-pw' })).toEqual({
+      ok: true,
+      value: {},
+    });
+    expect(await run(engine, { type: 'phones.list' })).toEqual({
+      ok: true,
+      value: {
+        phones: [
+          { extension: '150', registered: true },
+          { extension: '151', registered: false },
+        ],
+      },
+    });
+    expect(await run(engine, { type: 'phones.remove', extension: '150' })).toEqual({ ok: true, value: {} });
+    expect(await run(engine, { type: 'phones.remove', extension: '150' })).toMatchObject({
+      ok: false,
+      error: 'not-found',
+    });
+    const list = await run(engine, { type: 'phones.list' });
+    expect(list.ok && list.value.phones.map((p) => p.extension)).toEqual(['151']);
+  });
+
+  it('shows the office config to everyone, lets only the admin change it, and keeps what it does not edit', async () => {
+    const f = fakeHost({ pbx: true, admin: true });
+    const parts = withParts(f.host);
+    const engine = new PeerEngine(f.host, { log });
+    const got = await run(engine, { type: 'office-config.get' });
+    expect(got).toEqual({
+      ok: true,
+      value: {
+        trunks: [{ name: 'carrier', host: 'sip.example', port: 5060, prefix: '9', strip: 1 }],
+        routes: [],
+        inbound: [{ did: '5551000', target: '101' }],
+        ringGroups: [{ extension: '600', members: ['101', '102'], strategy: 'hunt' }],
+      },
+    });
+    if (!got.ok) return;
+    const config = {
+      ...got.value,
+      trunks: [...got.value.trunks, { name: 'backup', host: '10.0.0.9', transport: 'TCP' as const }],
+      inbound: [...got.value.inbound, { did: '5551001', target: '600' }],
+      ringGroups: got.value.ringGroups.map((g) => ({ ...g, memberTimeoutSeconds: 10 })),
+    };
+    expect(await run(engine, { type: 'office-config.set', config })).toEqual({ ok: true, value: config });
+    expect(parts.plan).toMatchObject({
+      extensions: ['101', '102'],
+      inbound: { '5551000': '101', '5551001': '600' },
+      ringGroups: [
+        {
+          extension: '600',
+          members: ['101', '102'],
+          strategy: 'hunt',
+          memberTimeoutMs: 10_000,
+          fallback: '101',
+        },
+      ],
+    });
+    expect(parts.plan.trunks).toHaveLength(2);
+    const g = fakeHost({ pbx: true, admin: false });
+    withParts(g.host);
+    expect(
+      await new PeerEngine(g.host, { log }).command({ type: 'office-config.set', config }),
+    ).toMatchObject({
+      ok: false,
+      error: 'not-admin',
+    });
+  });
+
+  it('unlocks a locked admin PC through the shell (wrong passphrase denied) and says so in the status', async () => {
+    const f = fakeHost({ admin: true });
+    let locked = true;
+    f.host.adminLocked = () => locked;
+    const unlocked = fakeHost({ admin: true });
+    unlocked.host.adminLocked = () => false;
+    const enrollment: EngineEnrollment = {
+      create: async () => f.host,
+      join: async () => f.host,
+      unlock: async (pass) => {
+        if (pass !== 'correct horse') throw new Error('the passphrase does not open the office CA key');
+        locked = false;
+        return unlocked.host;
+      },
+    };
+    const engine = new PeerEngine(f.host, { log, enrollment });
+    const status = await run(engine, { type: 'office.status' });
+    expect(status.ok && status.value.adminLocked).toBe(true);
+    expect(await run(engine, { type: 'admin.unlock', passphrase: 'wrong one!' })).toMatchObject({
+      ok: false,
+      error: 'denied',
+      message: /does not open/,
+    });
+    const r = await run(engine, { type: 'admin.unlock', passphrase: 'correct horse' });
+    expect(r.ok && r.value.adminLocked).toBeUndefined();
+    expect(f.closed).toBe(1); // the old host was released for the restarted one
+  });
+
+  it('cancels a join that waits for approval', async () => {
+    let rejectJoin: (e: Error) => void = () => {};
+    const enrollment: EngineEnrollment = {
+      create: async () => fakeHost().host,
+      join: (_p, onPending) =>
+        new Promise((_resolve, reject) => {
+          rejectJoin = reject;
+          onPending('req-1');
+        }),
+    };
+    const engine = new PeerEngine(null, { log, enrollment });
+    const seen = events(engine);
+    expect(await run(engine, { type: 'office.cancel-join' })).toMatchObject({
+      ok: false,
+      error: 'not-found',
+    });
+    const joined = await run(engine, { type: 'office.join', extension: '104', displayName: 'Dan' });
+    expect(joined.ok && joined.value.state).toBe('pending');
+    expect(await run(engine, { type: 'office.cancel-join' })).toEqual({ ok: true, value: {} });
+    const status = await run(engine, { type: 'office.status' });
+    expect(status.ok && status.value.pendingJoin).toBeUndefined();
+    expect(
+      seen.filter((e) => e.type === 'enrollment').map((e) => e.type === 'enrollment' && e.state),
+    ).toEqual(['pending', 'failed']);
+    rejectJoin(new Error('timed out waiting for approval')); // the late failure adds nothing
+    await new Promise((r) => setTimeout(r, 10));
+    expect(seen.filter((e) => e.type === 'enrollment')).toHaveLength(2);
+  });
+});
+
+describe('PeerEngine voicemail and presence', () => {
+  it('lists, plays, marks heard and deletes messages; a new one is an event', async () => {
+    const f = fakeHost({ pbx: true });
+    const parts = withParts(f.host);
+    const engine = new PeerEngine(f.host, { log });
+    const seen = events(engine);
+    const list = await run(engine, { type: 'voicemail.list' });
+    expect(list.ok && list.value.messages).toEqual([
+      {
+        id: 'm1',
+        from: { uri: 'sip:102@acme', extension: '102', displayName: 'Bob' },
+        time: 1000,
+        duration: 7,
+        heard: false,
+      },
+      { id: 'm2', from: { uri: 'sip:103@acme', extension: '103' }, time: 500, duration: 3, heard: true },
+    ]);
+    const audio = await run(engine, { type: 'voicemail.audio', id: 'm1' });
+    expect(audio.ok && Buffer.from(audio.value.base64, 'base64').toString()).toBe('RIFF-m1');
+    expect(await run(engine, { type: 'voicemail.mark-heard', id: 'm1' })).toEqual({ ok: true, value: {} });
+    expect(parts.messages[0].heard).toBe(true);
+    expect(await run(engine, { type: 'voicemail.delete', id: 'm2' })).toEqual({ ok: true, value: {} });
+    expect(await run(engine, { type: 'voicemail.delete', id: 'm2' })).toMatchObject({
+      ok: false,
+      error: 'not-found',
+    });
+    parts.mailboxEmit({
+      type: 'new',
+      message: { id: 'm3', from: '104', time: 2000, duration: 4, heard: false },
+    });
+    expect(seen).toContainEqual({
+      type: 'voicemail.new',
+      message: {
+        id: 'm3',
+        from: { uri: 'sip:104', extension: '104' },
+        time: 2000,
+        duration: 4,
+        heard: false,
+      },
+    });
+  });
+
+  it('gets and sets greetings (an invalid WAV is refused), back to the default with null', async () => {
+    const f = fakeHost({ pbx: true });
+    const parts = withParts(f.host);
+    const engine = new PeerEngine(f.host, { log });
+    expect(await run(engine, { type: 'greeting.get', kind: 'busy' })).toEqual({
+      ok: true,
+      value: { base64: null },
+    });
+    const wav = Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(96, 7)]).toString('base64');
+    expect(await run(engine, { type: 'greeting.set', kind: 'busy', base64: wav })).toEqual({
+      ok: true,
+      value: {},
+    });
+    expect(await run(engine, { type: 'greeting.get', kind: 'busy' })).toEqual({
+      ok: true,
+      value: { base64: wav },
+    });
+    const junk = Buffer.alloc(100, 1).toString('base64');
+    expect(await run(engine, { type: 'greeting.set', kind: 'busy', base64: junk })).toMatchObject({
+      ok: false,
+      error: 'invalid',
+      message: 'not a WAV file',
+    });
+    await run(engine, { type: 'greeting.set', kind: 'busy', base64: null });
+    expect(parts.greetings.has('busy')).toBe(false);
+  });
+
+  it('sets own presence (event), and shows others live from their PRESENCE watch', async () => {
+    const f = fakeHost({ pbx: true });
+    const parts = withParts(f.host);
+    const engine = new PeerEngine(f.host, { log });
+    const seen = events(engine);
+    await new Promise((r) => setTimeout(r, 0));
+    const members = await run(engine, { type: 'members.list' });
+    expect(members.ok && members.value.members.find((m) => m.extension === '102')?.presence.state).toBe(
+      'away',
+    );
+    parts.watchers.get('102')?.({ state: 'on-call', since: 9 });
+    expect(seen).toContainEqual({
+      type: 'presence.changed',
+      extension: '102',
+      presence: { state: 'on-call', since: 9 },
+    });
+    const set = await run(engine, { type: 'presence.set', state: 'dnd', note: 'focus' });
+    expect(set).toEqual({ ok: true, value: { state: 'dnd', note: 'focus', since: 2 } });
+    expect(seen).toContainEqual({
+      type: 'presence.changed',
+      extension: '101',
+      presence: { state: 'dnd', note: 'focus', since: 2 },
+    });
+    const status = await run(engine, { type: 'office.status' });
+    expect(status.ok && status.value.presence?.state).toBe('dnd');
+    engine.close();
+    expect(parts.watchers.size).toBe(0);
   });
 });

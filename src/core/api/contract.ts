@@ -48,6 +48,8 @@ export const officeStatus = object({
   admin: boolean(),
   /** Set while a join waits for the admin's approval. */
   pendingJoin: optional(boolean()),
+  /** Admin PC running without the passphrase that opens the CA key: joins wait for admin.unlock. */
+  adminLocked: optional(boolean()),
   presence: optional(presence),
 });
 
@@ -154,6 +156,43 @@ export const forwarding = object({
   noAnswerSeconds: number({ min: 5, max: 120, integer: true }),
 });
 export const settings = object({ dnd: boolean(), forwarding });
+
+const dialString = (max: number) => string({ min: 1, max, pattern: /^[0-9*#+]+$/ });
+export const trunk = object({
+  name: string({ min: 1, max: 64 }),
+  host: string({ min: 1, max: 255, pattern: /^[^\s/]+$/ }),
+  port: optional(number({ min: 1, max: 65535, integer: true })),
+  /** Numbers dialled with this prefix go to the trunk (longest prefix wins). */
+  prefix: optional(dialString(16)),
+  strip: optional(number({ min: 0, max: 16, integer: true })),
+  transport: optional(literal('UDP', 'TCP', 'TLS')),
+  username: optional(string({ max: 128 })),
+  password: optional(string({ max: 128 })),
+});
+/** The office's OFFICE-CONFIG as the admin edits it (signed by the admin, read by every peer). */
+export const officeConfig = object({
+  trunks: array(trunk, 20),
+  /** Extra prefix routes naming a trunk. */
+  routes: array(
+    object({
+      prefix: dialString(16),
+      target: string({ min: 1, max: 64 }),
+      strip: optional(number({ min: 0, max: 16, integer: true })),
+    }),
+    100,
+  ),
+  /** Inbound trunk calls: DID -> extension or ring group. */
+  inbound: array(object({ did: dialString(32), target: extension }), 500),
+  ringGroups: array(
+    object({
+      extension,
+      members: array(extension, 50),
+      strategy: literal('ring-all', 'hunt'),
+      memberTimeoutSeconds: optional(number({ min: 5, max: 120, integer: true })),
+    }),
+    50,
+  ),
+});
 
 // ---- Commands ------------------------------------------------------------------------------------
 
@@ -264,6 +303,12 @@ export const COMMANDS = {
   ),
   'settings.get': spec(5, none, settings),
   'settings.set': spec(5, object({ dnd: optional(boolean()), forwarding: optional(forwarding) }), settings),
+  /** The office's trunks, routes, inbound DIDs and ring groups (empty lists when none). */
+  'office-config.get': spec(5, none, officeConfig),
+  /** Admin: replaces the office config (signed with the admin certificate, stored in the overlay). */
+  'office-config.set': spec(5, object({ config: officeConfig }), officeConfig),
+  /** Admin PC started without its passphrase: opens the CA key so join requests can be approved. */
+  'admin.unlock': spec(4, object({ passphrase: string({ min: 8, max: 200 }) }), officeStatus),
 };
 
 export type CommandSpecs = typeof COMMANDS;
@@ -373,3 +418,5 @@ export type HistoryEntry = Infer<typeof historyEntry>;
 export type Settings = Infer<typeof settings>;
 export type Forwarding = Infer<typeof forwarding>;
 export type GreetingKind = Infer<typeof greetingKind>;
+export type OfficeConfig = Infer<typeof officeConfig>;
+export type Trunk = Infer<typeof trunk>;

@@ -3,6 +3,8 @@
 // createEngineHost (peer-host.ts) adapts the real Peer to it.
 
 import type { EngineAudio } from '../../core/api/engine.ts';
+import type { DialPlanConfig } from '../../core/pbx/routing-plan.ts';
+import type { UserSettingsData } from '../../core/records/kinds.ts';
 
 export interface HostIdentity {
   office: string;
@@ -88,6 +90,58 @@ export interface HostAudio extends EngineAudio {
   setMuted(callId: string, on: boolean): boolean;
 }
 
+/** This user's USER-SETTINGS in the overlay (DND, forwarding; the PIN hash is kept as it is). */
+export interface HostSettings {
+  get(): Promise<UserSettingsData>;
+  /** Read-modify-write of the given fields. */
+  update(change: Partial<UserSettingsData>): Promise<UserSettingsData>;
+}
+
+/** Desk-phone accounts served by this peer (its data folder's settings). */
+export interface HostPhones {
+  list(): Array<{ extension: string; registered: boolean }>;
+  add(extension: string, password: string): void;
+  /** False when there was no such account. */
+  remove(extension: string): boolean;
+}
+
+/** The office's OFFICE-CONFIG (dial plan, trunks, ring groups); writing needs the admin certificate. */
+export interface HostOfficeConfig {
+  get(): Promise<DialPlanConfig>;
+  set(config: DialPlanConfig): Promise<void>;
+}
+
+/** The owner's side of this user's voicemail box (src/main/voicemail/mailbox.ts). */
+export interface HostMailboxMessage {
+  id: string;
+  from: string;
+  time: number;
+  duration: number;
+  heard: boolean;
+}
+export interface HostMailbox {
+  list(): HostMailboxMessage[];
+  refresh(): Promise<HostMailboxMessage[]>;
+  on(listener: (e: { type: 'new'; message: HostMailboxMessage } | { type: 'changed' }) => void): () => void;
+  audio(id: string): Promise<Uint8Array>;
+  markHeard(id: string): Promise<void>;
+  delete(id: string): Promise<void>;
+  getGreeting(kind: 'unavailable' | 'busy'): Promise<Uint8Array | null>;
+  setGreeting(kind: 'unavailable' | 'busy', wav: Uint8Array | null): Promise<void>;
+}
+
+/** Live presence (src/main/presence/presence-service.ts). */
+export interface HostPresenceView {
+  state: 'available' | 'ringing' | 'on-call' | 'dnd' | 'away' | 'offline';
+  note?: string;
+  since: number;
+}
+export interface HostPresence {
+  set(state: 'available' | 'dnd' | 'away', note?: string): Promise<HostPresenceView>;
+  own(): HostPresenceView;
+  watch(extension: string, cb: (p: HostPresenceView) => void): Promise<() => void>;
+}
+
 export interface EngineHost {
   identity(): HostIdentity;
   members(): HostMember[];
@@ -104,6 +158,13 @@ export interface EngineHost {
   history(limit: number): HostHistoryRow[];
   /** The UI's side of calls' audio; absent when the peer has no phone. */
   audio?: HostAudio | null;
+  settings?: HostSettings | null;
+  phones?: HostPhones | null;
+  officeConfig?: HostOfficeConfig | null;
+  mailbox?: HostMailbox | null;
+  presence?: HostPresence | null;
+  /** Admin PC whose CA key is not open (no passphrase given): approvals need admin.unlock. */
+  adminLocked?: () => boolean;
   /** Releases what the adapter opened (listeners, database handles). */
   close(): void;
 }
@@ -131,4 +192,8 @@ export interface EngineEnrollment {
   discover?(): Promise<Array<{ id: string; name: string; peers: number; address?: string }>>;
   create(p: CreateOfficeParams): Promise<EngineHost>;
   join(p: JoinOfficeParams, onPending: (requestId: string) => void): Promise<EngineHost>;
+  /** Stops a join that waits for the admin's approval (its promise then rejects). */
+  cancelJoin?(): void;
+  /** Checks the admin passphrase against the CA key and restarts the peer with it. */
+  unlock?(passphrase: string): Promise<EngineHost>;
 }

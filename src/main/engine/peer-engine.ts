@@ -5,6 +5,7 @@
 import type {
   ApiErrorCode,
   Call,
+  CommandType,
   EngineEvent,
   Member,
   NetworkView,
@@ -23,6 +24,8 @@ import type { Logger } from '../log.ts';
 import { joinRequestView } from '../office/office-api.ts';
 import { CallTable, historyEntryOf } from './calls.ts';
 import type { EngineEnrollment, EngineHost, HostMember } from './host.ts';
+import { settingsHandlers } from './settings-handlers.ts';
+import { presenceOf, voicemailHandlers, voicemailMessageOf } from './voicemail-handlers.ts';
 
 /** Copies of every record the office keeps (responsible + 2 replicas). */
 const COPIES = 3;
@@ -33,10 +36,12 @@ export interface PeerEngineOptions {
   clock?: () => number;
 }
 
-/** Our own presence from our calls: a ringing or live call says more than "up". */
-function ownPresence(calls: Call[]): Presence {
+/** Our own presence: a ringing or live call says more than the user's choice (or "up"). */
+function ownPresence(calls: Call[], chosen?: Presence): Presence {
   if (calls.some((c) => c.state === 'active' || c.state === 'held')) return { state: 'on-call' };
   if (calls.some((c) => c.state === 'incoming')) return { state: 'ringing' };
+  if (chosen && chosen.state !== 'ringing' && chosen.state !== 'on-call' && chosen.state !== 'offline')
+    return chosen;
   return { state: 'available' };
 }
 
@@ -107,6 +112,14 @@ export class PeerEngine extends UnavailableEngine {
           for (const l of [...this.speakers]) l(id, rate, pcm);
         }),
       );
+    const box = host.mailbox;
+    if (box)
+      this.detach.push(
+        box.on((e) => {
+          if (e.type === 'new') this.emit({ type: 'voicemail.new', message: voicemailMessageOf(e.message) });
+        }),
+      );
+    for (const m of host.members()) if (!m.self && m.extension) this.watchPresence(m.extension);
     if (host.pbx)
       this.detach.push(
         host.pbx.onEvent((e) => {
@@ -123,13 +136,78 @@ export class PeerEngine extends UnavailableEngine {
     super.emit(event);
     if (event.type !== 'call.state' && event.type !== 'call.incoming') return;
     const host = this.host;
-    const presence = ownPresence(this.calls.list());
+    const presence = this.ownPresence();
     if (!host || presence.state === this.lastPresence) return;
     this.lastPresence = presence.state;
     super.emit({ type: 'presence.changed', extension: host.identity().extension, presence });
   }
 
   private lastPresence: Presence['state'] = 'available';
+
+  /** What this engine answers: commands whose part of the peer is absent are left out. */
+  override capabilities(): CommandType[] {
+    const host = this.host;
+    const all = super.capabilities();
+    if (!host) return all;
+    const needs: Array<[RegExp, unknown]> = [
+      [/^(voicemail|greeting)\./, host.mailbox],
+      [/^presence\.set$/, host.presence],
+      [/^settings\./, host.settings],
+      [/^phones\./, host.phones],
+      [/^office-config\./, host.officeConfig],
+      [/^call\.mute$/, host.audio],
+    ];
+    return all.filter((t) => needs.every(([re, part]) => !re.test(t) || !!part));
+  }
+
+  /** Our presence: calls first, then the state the user chose (presence service). */
+  ownPresence(): Presence {
+    const chosen = this.host?.presence?.own();
+    return ownPresence(this.calls.list(), chosen ? presenceOf(chosen) : undefined);
+  }
+
+  /** The user set their own status: tell every UI (the tray too). */
+  ownPresenceSet(extension: string, p: Presence): void {
+    this.lastPresence = p.state;
+    super.emit({ type: 'presence.changed', extension, presence: p });
+  }
+
+  /** Others' presence as their PRESENCE records say (watched); absent until the first answer. */
+  private readonly presenceByExt = new Map<string, Presence>();
+  private readonly watched = new Set<string>();
+
+  /** Watches an extension's PRESENCE once per host; changes go out as presence.changed. */
+  private watchPresence(extension: string): void {
+    const host = this.host;
+    const service = host?.presence;
+    if (!host || !service || this.watched.has(extension)) return;
+    this.watched.add(extension);
+    let off: (() => void) | null = null;
+    let released = false;
+    this.detach.push(() => {
+      released = true;
+      off?.();
+    });
+    service
+      .watch(extension, (view) => {
+        if (released || this.host !== host) return;
+        const p = presenceOf(view);
+        const before = this.presenceByExt.get(extension);
+        this.presenceByExt.set(extension, p);
+        if (before?.state !== p.state || before?.note !== p.note)
+          super.emit({ type: 'presence.changed', extension, presence: p });
+      })
+      .then(
+        (stop) => {
+          off = stop;
+          if (released) stop();
+        },
+        (err) => {
+          this.watched.delete(extension);
+          this.log.warn('presence watch failed', { extension, err: (err as Error).message });
+        },
+      );
+  }
 
   /** Stops listening to the host (the shell stops the peer itself). */
   close(): void {
@@ -140,6 +218,8 @@ export class PeerEngine extends UnavailableEngine {
   private release(): void {
     for (const off of this.detach) off();
     this.detach = [];
+    this.watched.clear();
+    this.presenceByExt.clear();
     this.host?.close();
   }
 
@@ -157,6 +237,7 @@ export class PeerEngine extends UnavailableEngine {
     if (!m) return;
     this.known.set(nodeId, m.extension);
     this.gone.delete(nodeId);
+    if (m.extension && !m.self) this.watchPresence(m.extension);
     const member = this.memberOf(m);
     if (member) this.emit({ type: 'member.up', member });
   }
@@ -181,7 +262,8 @@ export class PeerEngine extends UnavailableEngine {
       displayName: id.displayName ? id.displayName.slice(0, 64) : null,
       nodeId: id.nodeId,
       admin: id.admin,
-      presence: ownPresence(this.calls.list()),
+      presence: this.ownPresence(),
+      ...(host.adminLocked?.() ? { adminLocked: true } : {}),
     };
   }
 
@@ -197,8 +279,8 @@ export class PeerEngine extends UnavailableEngine {
       address: m.address.slice(0, 300),
       nodeId: m.nodeId,
       upSince: m.upSince,
-      // A member in the view is up: available until PRESENCE records (issue 6) say more.
-      presence: m.self ? ownPresence(this.calls.list()) : { state: 'available' },
+      // A member in the view is up: available until its PRESENCE record says more.
+      presence: m.self ? this.ownPresence() : (this.presenceByExt.get(m.extension) ?? { state: 'available' }),
     };
     this.lastSeen.set(m.nodeId, member);
     return member;
@@ -312,7 +394,10 @@ function handlers(box: Box, enrollment: EngineEnrollment | undefined): CommandHa
   const knownCall = <T>(callId: string, f: () => T) =>
     engine().liveCalls().has(callId) ? f() : errReply('not-found', `no call ${callId}`);
 
+  const withHost: Parameters<typeof settingsHandlers>[0] = (f) => engine().withHost(f);
   const h: CommandHandlers = {
+    ...settingsHandlers(withHost),
+    ...voicemailHandlers(withHost, (ext, p) => engine().ownPresenceSet(ext, p)),
     'office.status': () => okReply<'office.status'>(engine().status()),
     'members.list': () =>
       engine().withHost(async () => {
@@ -479,6 +564,30 @@ function handlers(box: Box, enrollment: EngineEnrollment | undefined): CommandHa
         return errReply(e.error, e.message);
       }
     };
+    // A join waiting for approval can be given up: the engine stops waiting for it (the request
+    // at the admin expires by itself; should the admin approve it anyway, the PC is enrolled).
+    let cancelWaiting: (() => void) | null = null;
+    h['office.cancel-join'] = () => {
+      if (!cancelWaiting) return errReply('not-found', 'no join is waiting for approval');
+      enrollment.cancelJoin?.();
+      cancelWaiting();
+      cancelWaiting = null;
+      return okReply<'office.cancel-join'>({});
+    };
+    if (enrollment.unlock) {
+      const unlock = enrollment.unlock.bind(enrollment);
+      h['admin.unlock'] = (cmd) =>
+        engine().withHost(async (host) => {
+          if (!host.identity().admin) return errReply('not-admin', 'this PC is not the office admin');
+          if (!host.adminLocked?.()) return okReply<'admin.unlock'>(engine().status());
+          try {
+            engine().attach(await unlock(cmd.passphrase));
+          } catch (err) {
+            return errReply('denied', ((err as Error)?.message ?? String(err)).slice(0, 2000));
+          }
+          return okReply<'admin.unlock'>(engine().status());
+        });
+    }
     h['office.join'] = async (cmd) => {
       if (box.self?.status().enrolled) return errReply('already-enrolled', 'this PC is already in an office');
       let pending: (() => void) | null = null;
@@ -499,12 +608,22 @@ function handlers(box: Box, enrollment: EngineEnrollment | undefined): CommandHa
       ]);
       if (first === 'pending') {
         // The admin decides later: the outcome arrives as an enrollment event.
+        let cancelled = false;
+        cancelWaiting = () => {
+          cancelled = true;
+          engine().setPendingJoin(false);
+          engine().emit({ type: 'enrollment', state: 'failed', reason: 'cancelled on this PC' });
+          engine().emitStatus();
+        };
         joining.then(
           (host) => {
+            cancelWaiting = null;
             engine().attach(host);
             engine().emit({ type: 'enrollment', state: 'enrolled', status: engine().status() });
           },
           (err) => {
+            cancelWaiting = null;
+            if (cancelled) return;
             engine().setPendingJoin(false);
             const e = enrollmentError(err);
             engine().emit({

@@ -3,22 +3,47 @@
 // `pbx` when the peer has one (OfficePbx, being wired into Peer: read through a structural type so
 // this compiles before and after). Call history is read through its own connection to the data
 // folder's database (Peer keeps its handle private; SQLite WAL lets both read and write).
+import { parseDialPlan } from '../../core/pbx/dial-plan-config.ts';
 import { decodeRegistration } from '../../core/pbx/registration-record.ts';
-import { userResourceName } from '../../core/records/resource-names.ts';
+import type { DialPlanConfig } from '../../core/pbx/routing-plan.ts';
+import { decodeJson, type UserSettingsData } from '../../core/records/kinds.ts';
+import { officeConfigResourceName, userResourceName } from '../../core/records/resource-names.ts';
+import { openCaKey } from '../../core/security/ca.ts';
 import type { EnrollmentServer } from '../enrollment/server.ts';
 import { openDataDatabase } from '../identity/identity.ts';
 import { createLogger } from '../log.ts';
+import { addDeskPhoneAccount, deskPhoneAccounts } from '../office/desk-phone-accounts.ts';
 import { inviteToOffice } from '../office/office.ts';
 import type { OfficeNode } from '../office/office-node.ts';
 import type { OfficePbx, PbxEvent } from '../pbx/office-pbx.ts';
-import type { Peer } from '../peer.ts';
+import { type Peer, serveDeskPhoneAccounts } from '../peer.ts';
 import type { PeerDatabase } from '../store/peer-database.ts';
 import { attachCallAudio, CallAudio, type PhoneMediaHooks } from './call-audio.ts';
-import type { EngineHost, HostCallEvent, HostJoinRequests, HostPbx } from './host.ts';
+import type {
+  EngineHost,
+  HostCallEvent,
+  HostJoinRequests,
+  HostOfficeConfig,
+  HostPbx,
+  HostPhones,
+  HostSettings,
+} from './host.ts';
 
 type PbxLike = Pick<
   OfficePbx,
-  'dial' | 'answer' | 'hangup' | 'hold' | 'resume' | 'transfer' | 'lookup' | 'on' | 'off' | 'directory'
+  | 'dial'
+  | 'answer'
+  | 'hangup'
+  | 'hold'
+  | 'resume'
+  | 'transfer'
+  | 'lookup'
+  | 'on'
+  | 'off'
+  | 'directory'
+  | 'setUserSettings'
+  | 'setOfficeConfig'
+  | 'dialPlan'
 > & {
   phone: { sendDtmf(callId: string, digits: string): number } & PhoneMediaHooks;
 };
@@ -75,6 +100,72 @@ function joinRequestsHost(enrollment: EnrollmentServer): HostJoinRequests {
   };
 }
 
+const live = <V extends { exists: boolean; storageTime: number; lifetime: number }>(values: V[]) =>
+  values
+    .filter((v) => v.exists && Date.now() < v.storageTime + v.lifetime)
+    .sort((a, b) => b.storageTime - a.storageTime)[0];
+
+/** USER-SETTINGS of this user, read-modify-write (fields this UI does not edit, e.g. the PIN, stay). */
+function settingsHost(office: OfficeNode, pbx: PbxLike): HostSettings {
+  const name = userResourceName(office.identity.extension, office.identity.office);
+  const get = async (): Promise<UserSettingsData & Record<string, unknown>> => {
+    const r = await office.overlay.fetch(name, 'USER-SETTINGS');
+    const v = live(r.values.filter((x) => x.kind === 'USER-SETTINGS'));
+    const d = v ? decodeJson<UserSettingsData & Record<string, unknown>>(v.value) : null;
+    return d?.ok && typeof d.value === 'object' && d.value !== null ? d.value : { dnd: false };
+  };
+  return {
+    get,
+    async update(change) {
+      const next = { ...(await get()), ...change };
+      // Absent forwarding targets are dropped, not stored as undefined.
+      for (const k of ['forwardAlways', 'forwardBusy', 'forwardNoAnswer', 'noAnswerMs'] as const)
+        if (next[k] === undefined) delete next[k];
+      await pbx.setUserSettings(next);
+      return next;
+    },
+  };
+}
+
+function phonesHost(peer: Peer, office: OfficeNode): HostPhones | null {
+  const db = peer.db;
+  const real = peer.pbx;
+  if (!db || !real) return null;
+  const serve = () => serveDeskPhoneAccounts(real, deskPhoneAccounts(db.settings));
+  return {
+    list: () =>
+      deskPhoneAccounts(db.settings).map((a) => ({
+        extension: a.extension,
+        registered: (real.proxy.registrar?.bindings(a.extension, Date.now()).length ?? 0) > 0,
+      })),
+    add(extension, password) {
+      addDeskPhoneAccount(db.settings, { extension, password, realm: office.identity.office });
+      serve();
+    },
+    remove(extension) {
+      const all = deskPhoneAccounts(db.settings);
+      const rest = all.filter((a) => a.extension !== extension);
+      if (rest.length === all.length) return false;
+      // The same settings key desk-phone-accounts.ts reads (it has no remove of its own yet).
+      db.settings.set('deskPhoneAccounts', rest);
+      serve();
+      return true;
+    },
+  };
+}
+
+function officeConfigHost(office: OfficeNode, pbx: PbxLike): HostOfficeConfig {
+  const name = officeConfigResourceName(office.identity.office);
+  return {
+    async get(): Promise<DialPlanConfig> {
+      const r = await office.overlay.fetch(name, 'OFFICE-CONFIG');
+      const v = live(r.values.filter((x) => x.kind === 'OFFICE-CONFIG'));
+      return v ? parseDialPlan(v.value).config : {};
+    },
+    set: (config) => pbx.setOfficeConfig(config),
+  };
+}
+
 /** The EngineHost of an enrolled peer; null when the data folder is in no office. */
 export function createEngineHost(peer: Peer): EngineHost | null {
   const office: OfficeNode | null = peer.office;
@@ -82,6 +173,7 @@ export function createEngineHost(peer: Peer): EngineHost | null {
   const dataDir = peer.config.dataDir;
   const pbx = (peer as unknown as { pbx?: PbxLike | null }).pbx ?? null;
   let db: PeerDatabase | null = null;
+  let locked: boolean | undefined;
   const offs: Array<() => void> = [];
   // The UI's microphone and speaker carry this peer's calls (hooked into the softphone's options).
   const audio = pbx ? new CallAudio(createLogger({ component: 'call-audio' })) : null;
@@ -152,6 +244,18 @@ export function createEngineHost(peer: Peer): EngineHost | null {
     joinRequests: office.enrollment ? joinRequestsHost(office.enrollment) : null,
     pbx: pbx ? pbxHost(pbx) : null,
     audio,
+    settings: pbx ? settingsHost(office, pbx) : null,
+    phones: pbx ? phonesHost(peer, office) : null,
+    officeConfig: pbx ? officeConfigHost(office, pbx) : null,
+    mailbox: peer.mailbox ?? null,
+    presence: peer.presence ?? null,
+    adminLocked: () => {
+      const id = office.identity;
+      if (!id.admin || !id.caKeyEncryptedPem) return false;
+      // Opening the key is slow (PBKDF): once per host.
+      locked ??= !peer.config.passphrase || !openCaKey(id.caKeyEncryptedPem, peer.config.passphrase).ok;
+      return locked;
+    },
     history: (limit) => {
       db ??= openDataDatabase(dataDir);
       return db.calls.list(limit);
