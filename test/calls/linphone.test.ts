@@ -2,6 +2,8 @@
 // as desk phone 201 at a gateway peer (digest), calls extension 102 (a PeerPBX user on another
 // peer) and receives a call from 102, with audio checked both ways. linphonec is driven through
 // its stdin commands; it needs a writable HOME (its databases) or it never opens its SIP port.
+// It is also the target of an attended transfer: it honours Replaces (RFC 3891) and BYEs the
+// replaced dialog itself.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -158,4 +160,27 @@ describe.skipIf(!haveLinphonec)('linphonec as a desk phone', () => {
     console.log(`102 -> linphonec: 1000 Hz strength ${strength.toFixed(2)} in linphonec's recording`);
     expect(strength).toBeGreaterThan(0.5);
   }, 30_000);
+
+  it('is the target of an attended transfer: takes over 101's consultation by Replaces and ends it', async () => {
+    // 101 (the gateway's own user) talks to 102, holds it, consults linphonec (201) and transfers:
+    // 102 sends its INVITE with Replaces to linphonec, which answers and BYEs the consultation.
+    const ab = String((await g.request({ op: 'dial', target: '102' })).call);
+    await nextPbxEvent(g, 'answered', (e) => e.call === ab);
+    expect((await g.request({ op: 'hold', call: ab })).done).toBe(true);
+    const mark = lp.outputLength;
+    const ac = String((await g.request({ op: 'dial', target: '201' })).call);
+    await nextPbxEvent(g, 'answered', (e) => e.call === ac);
+    await lp.waitOutput(/Call \d+ with \S+ connected/, mark);
+    const r = await g.request({ op: 'attended-transfer', call: ab, consultation: ac }, 25_000);
+    expect(r.status).toBe(200);
+    const moved = await nextPbxEvent(u, 'transferred');
+    await nextPbxEvent(u, 'answered', (e) => e.call === moved.call);
+    // linphonec itself ended the replaced dialog (RFC 3891): a BYE from it, not A's fallback.
+    expect((await nextPbxEvent(g, 'ended', (e) => e.call === ac)).reason).toBe('remote-bye');
+    expect((await nextPbxEvent(g, 'ended', (e) => e.call === ab)).reason).toBe('local-bye');
+    await new Promise((res) => setTimeout(res, 1000));
+    await u.request({ op: 'hangup', call: moved.call });
+    expect((await nextPbxEvent(u, 'ended', (e) => e.call === moved.call)).reason).toBe('local-bye');
+    await lp.waitOutput(/Call \d+ with sip:102@\S+ ended/, mark);
+  }, 40_000);
 });
