@@ -45,6 +45,7 @@ export interface EventServerOptions {
 
 const EXTENSION = /^[0-9A-Za-z*#+._-]{1,32}$/;
 const FORK_TIMEOUT_MS = 10_000;
+const FEED_RETRY_MS = 2000;
 
 /** New and heard messages of a mailbox from its VOICEMAIL entries (live ones only). */
 export function mailboxCounts(values: StoredValue[], account: string, now: number): MailboxCounts {
@@ -199,19 +200,34 @@ export class EventServer {
     const key = `${pkg}\n${extension}`;
     let stopped = false;
     let cancel: (() => void) | null = null;
+    let retry: NodeJS.Timeout | null = null;
     this.feeds.set(key, () => {
       stopped = true;
       cancel?.();
+      if (retry) clearTimeout(retry);
     });
-    const started = pkg === 'dialog' ? this.feedDialog(extension) : this.feedMailbox(extension);
-    started.then(
-      (c) => {
-        if (stopped) c();
-        else cancel = c;
-      },
-      (err: unknown) =>
-        this.opts.log.warn('cannot watch for desk phones', { package: pkg, extension, error: String(err) }),
-    );
+    const attempt = () => {
+      retry = null;
+      const started = pkg === 'dialog' ? this.feedDialog(extension) : this.feedMailbox(extension);
+      started.then(
+        (c) => {
+          if (stopped) c();
+          else cancel = c;
+        },
+        (err: unknown) => {
+          // The overlay may be joining or reorganising: try again while the phone still wants it.
+          this.opts.log.warn('cannot watch for desk phones; retrying', {
+            package: pkg,
+            extension,
+            error: String(err),
+          });
+          if (stopped || this.closed) return;
+          retry = setTimeout(attempt, FEED_RETRY_MS);
+          retry.unref();
+        },
+      );
+    };
+    attempt();
   }
 
   private feedDialog(extension: string): Promise<() => void> {
