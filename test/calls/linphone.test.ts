@@ -161,7 +161,7 @@ describe.skipIf(!haveLinphonec)('linphonec as a desk phone', () => {
     expect(strength).toBeGreaterThan(0.5);
   }, 30_000);
 
-  it('is the target of an attended transfer: takes over 101's consultation by Replaces and ends it', async () => {
+  it('is the target of an attended transfer: takes over the consultation of 101 by Replaces and ends it', async () => {
     // 101 (the gateway's own user) talks to 102, holds it, consults linphonec (201) and transfers:
     // 102 sends its INVITE with Replaces to linphonec, which answers and BYEs the consultation.
     const ab = String((await g.request({ op: 'dial', target: '102' })).call);
