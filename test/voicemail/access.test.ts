@@ -3,13 +3,12 @@
 // phone dials *97, keys the PIN by RFC 4733, hears the message (the tone arrives) and deletes it
 // with 7: the box is empty afterwards. Desk phone 201 dialing *97 on the same peer hears "not
 // available on this phone": 201's box is not on this PC.
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rms } from '../../src/core/media/silence.ts';
 import { loadWav8k } from '../../src/main/media/sources.ts';
 import type { Peer } from '../../src/main/peer.ts';
 import { peakTone, startVmOffice, until, type VmOffice } from './deposit-office.ts';
-import { DeskPhone, stopDeskPhones } from './deposit-phone.ts';
+import type { DeskPhone } from './deposit-phone.ts';
 
 describe('*97: PIN by DTMF, play, delete', () => {
   let office: VmOffice;
@@ -28,31 +27,12 @@ describe('*97: PIN by DTMF, play, delete', () => {
     });
     await gw().pbx?.setUserSettings({ dnd: true });
     await gw().mailbox?.setPin('2468'); // keeps dnd
-    const registrar = `127.0.0.1:${gw().pbx?.sipPort}`;
-    const registered = (ext: string) => async () =>
-      (gw().pbx?.proxy.registrar?.bindings(ext, Date.now()) ?? []).length > 0;
-    caller = await DeskPhone.start({
-      extension: '201',
-      password: 'pw-201',
-      registrar,
-      toneHz: 440,
-      rtpPorts: [23180, 23199],
-      registered: registered('201'),
-    });
-    own = await DeskPhone.start({
-      extension: '101',
-      password: 'pw-101',
-      registrar,
-      toneHz: 1200,
-      rtpPorts: [23200, 23219],
-      registered: registered('101'),
-    });
+    caller = await office.deskPhone('201', 'pw-201', 440, [23180, 23199]);
+    own = await office.deskPhone('101', 'pw-101', 1200, [23200, 23219]);
   }, 90_000);
 
   afterAll(async () => {
-    await stopDeskPhones();
     await office?.stop();
-    if (office) rmSync(office.root, { recursive: true, force: true });
   });
 
   it("the owner's desk phone: PIN, the message plays (440 Hz arrives), 7 deletes it", async () => {

@@ -2,7 +2,6 @@
 // leaves silence only (dropped), a full box (maxMessages 1) answers with the spoken "mailbox is
 // full" prompt and hangs up without a deposit, and an extension without a CERTIFICATE record gets
 // the "no voicemail box" prompt. Each is logged.
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rms } from '../../src/core/media/silence.ts';
 import { sine } from '../../src/core/media/tones.ts';
@@ -10,7 +9,7 @@ import { encodeWav } from '../../src/core/media/wav.ts';
 import { loadWav8k } from '../../src/main/media/sources.ts';
 import type { Peer } from '../../src/main/peer.ts';
 import { startVmOffice, until, type VmOffice } from './deposit-office.ts';
-import { DeskPhone, stopDeskPhones } from './deposit-phone.ts';
+import type { DeskPhone } from './deposit-phone.ts';
 
 describe('voicemail deposit limits: silence, full box, no certificate', () => {
   let office: VmOffice;
@@ -26,20 +25,11 @@ describe('voicemail deposit limits: silence, full box, no certificate', () => {
     const x = office.peers.get('102') as Peer;
     await x.mailbox?.setGreeting('busy', encodeWav({ sampleRate: 8000, samples: sine(500, 600) }));
     await x.pbx?.setUserSettings({ dnd: true });
-    phone = await DeskPhone.start({
-      extension: '201',
-      password: 'pw-201',
-      registrar: `127.0.0.1:${gw().pbx?.sipPort}`,
-      toneHz: 440,
-      rtpPorts: [23140, 23159],
-      registered: async () => ((await gw().pbx?.lookup('201')) ?? []).length > 0,
-    });
+    phone = await office.deskPhone('201', 'pw-201', 440, [23140, 23159]);
   }, 90_000);
 
   afterAll(async () => {
-    await stopDeskPhones();
     await office?.stop();
-    if (office) rmSync(office.root, { recursive: true, force: true });
   });
 
   /** Dials, waits `talkMs` after the answer (muted or not), hangs up unless the voicemail did. */

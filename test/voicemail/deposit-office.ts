@@ -2,7 +2,7 @@
 // create / invite / join, `phone add` for desk phones), each run as a real Peer (the composition
 // root: overlay, pbx, mailbox, voicemail) in this process, so tests can set a user's settings,
 // watch the voicemail's events and open messages with a user's key. Log lines are captured.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeWav } from '../../src/core/media/wav.ts';
 import { userResourceName, voicemailChunkResourceName } from '../../src/core/records/resource-names.ts';
@@ -16,6 +16,7 @@ import type { VoicemailLimits } from '../../src/main/voicemail/voicemail-limits.
 import type { VoicemailEvent } from '../../src/main/voicemail/voicemail-service.ts';
 import { tempDir } from '../helpers/processes.ts';
 import { BASE_ENV, createOffice, invite, mustSucceed, PASSPHRASE } from '../office/harness.ts';
+import { DeskPhone, stopDeskPhones } from './deposit-phone.ts';
 
 export interface LogLine {
   msg: string;
@@ -33,6 +34,14 @@ export interface VmOffice {
   /** Starts (or restarts) the peer of an extension's folder. */
   startPeer(extension: string): Promise<Peer>;
   stopPeer(extension: string): Promise<void>;
+  /** A baresip desk phone of an account on the gateway (the first peer), once registered there. */
+  deskPhone(
+    extension: string,
+    password: string,
+    toneHz: number,
+    rtpPorts: [number, number],
+  ): Promise<DeskPhone>;
+  /** Stops desk phones and peers and removes the folders. */
   stop(): Promise<void>;
 }
 
@@ -123,9 +132,20 @@ export async function startVmOffice(opts: {
       await peers.get(ext)?.stop();
       peers.delete(ext);
     },
+    deskPhone: (extension, password, toneHz, rtpPorts) =>
+      DeskPhone.start({
+        extension,
+        password,
+        registrar: `127.0.0.1:${a.pbx?.sipPort}`,
+        toneHz,
+        rtpPorts,
+        registered: async () => (a.pbx?.proxy.registrar?.bindings(extension, Date.now()) ?? []).length > 0,
+      }),
     stop: async () => {
+      await stopDeskPhones();
       await Promise.allSettled([...peers.values()].map((p) => p.stop()));
       peers.clear();
+      rmSync(root, { recursive: true, force: true });
     },
   };
 }

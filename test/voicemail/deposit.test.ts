@@ -4,14 +4,13 @@
 // beep, the caller's 440 Hz tone recorded, encrypted to 104's certificate and stored with 3 copies.
 // Opening it with the key in 104's data folder gives the tone back. Then busy (and # ends the
 // recording), no answer (short noAnswerMs) and DND each lead to voicemail too.
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sine } from '../../src/core/media/tones.ts';
 import { encodeWav } from '../../src/core/media/wav.ts';
 import { blockToneStrength } from '../../src/main/media/sinks.ts';
 import type { Peer } from '../../src/main/peer.ts';
 import { openDeposited, peakTone, startVmOffice, until, type VmOffice } from './deposit-office.ts';
-import { DeskPhone, stopDeskPhones } from './deposit-phone.ts';
+import type { DeskPhone } from './deposit-phone.ts';
 
 describe('voicemail deposit: offline, busy, no answer, DND', () => {
   let office: VmOffice;
@@ -27,20 +26,11 @@ describe('voicemail deposit: offline, busy, no answer, DND', () => {
     const box = office.peers.get('104')?.mailbox;
     await box?.setGreeting('unavailable', encodeWav({ sampleRate: 16000, samples: sine(300, 700, 16000) }));
     await box?.setGreeting('busy', encodeWav({ sampleRate: 16000, samples: sine(500, 700, 16000) }));
-    phone = await DeskPhone.start({
-      extension: '201',
-      password: 'pw-201',
-      registrar: `127.0.0.1:${gw().pbx?.sipPort}`,
-      toneHz: 440,
-      rtpPorts: [23100, 23119],
-      registered: async () => ((await gw().pbx?.lookup('201')) ?? []).length > 0,
-    });
+    phone = await office.deskPhone('201', 'pw-201', 440, [23100, 23119]);
   }, 90_000);
 
   afterAll(async () => {
-    await stopDeskPhones();
     await office?.stop();
-    if (office) rmSync(office.root, { recursive: true, force: true });
   });
 
   /** Calls 104 from the desk phone; plays the tone `toneMs` after the beep; `end` hangs up or presses #. */

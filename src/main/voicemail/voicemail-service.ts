@@ -75,10 +75,11 @@ export class VoicemailService {
 
   /**
    * Where *97 goes for `extension` (the caller's own box). On a peer that does not hold that box
-   * the call still lands here and hears "not available on this phone"; null once closed.
+   * the call still lands here and hears "not available on this phone". Null once closed, or for
+   * a caller that is no extension (the proxy then refuses the call).
    */
   accessTargetFor(extension: string): { uri: SipUri; address: Address } | null {
-    if (this.closed) return null;
+    if (this.closed || !EXTENSION.test(extension)) return null;
     return this.target(`vm.access.${extension}`);
   }
 
