@@ -18,6 +18,7 @@ import { createLogger, type Logger } from '../../src/main/log.ts';
 import { PeerSigner } from '../../src/main/overlay/peer-signer.ts';
 import type { PbxOverlay } from '../../src/main/pbx/overlay-directory.ts';
 import { Mailbox, type MailboxEvent, voicemailPinHash } from '../../src/main/voicemail/mailbox.ts';
+import { pinMatches } from '../../src/main/voicemail/voicemail-pin.ts';
 import { makeOffice, type TestPeer } from '../unit/security/fixtures.ts';
 
 const office = makeOffice('office');
@@ -287,6 +288,10 @@ describe('Mailbox', () => {
       ok: true,
       value: { ...settings, voicemailPinHash: voicemailPinHash('office', '101', '4321') },
     });
-    expect(voicemailPinHash('office', '101', '4321')).toMatch(/^[0-9a-f]{64}$/);
+    // What *97 checks (helper vm-deposit's side) accepts it, and nothing else.
+    const stored =
+      (decodeJson<UserSettingsData>(v.value) as { value: UserSettingsData }).value.voicemailPinHash ?? '';
+    expect(pinMatches('office', '101', '4321', stored)).toBe(true);
+    expect(pinMatches('office', '101', '4322', stored)).toBe(false);
   });
 });
