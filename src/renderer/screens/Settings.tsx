@@ -9,6 +9,7 @@ import {
 import { useApp } from '../app-context.tsx';
 import { ErrorNotice, errorText, Field, formatTime, NotAvailable, useBusy } from '../ui.tsx';
 import { DeskPhones, InvitePc } from './AdminSettings.tsx';
+import { AdminUnlock, OfficeConfigEditor } from './OfficeConfig.tsx';
 
 export function Settings() {
   const { can, state } = useApp();
@@ -16,6 +17,7 @@ export function Settings() {
   return (
     <section aria-labelledby="screen-title">
       {can('settings.get') ? <CallSettings /> : <NotAvailable what="Forwarding and do-not-disturb" />}
+      {admin && state.status?.adminLocked && can('admin.unlock') ? <AdminUnlock /> : null}
       {admin ? (
         can('join-requests.list') ? (
           <JoinRequests />
@@ -25,6 +27,7 @@ export function Settings() {
       ) : null}
       {admin && can('office.invite') ? <InvitePc /> : null}
       {can('phones.list') ? <DeskPhones /> : null}
+      {can('office-config.get') ? <OfficeConfigEditor /> : null}
     </section>
   );
 }
