@@ -7,6 +7,7 @@
 // acknowledged, or `replicaAckTimeoutMs` passed; `copies` in the answer says how many holders
 // confirmed, so a caller that needs 2+ durable copies can check.
 import type { Address } from '../net.ts';
+import { kindSpec } from '../records/kinds.ts';
 import { slotKey } from '../records/slot.ts';
 import type {
   KindName,
@@ -934,7 +935,13 @@ export class OverlayNode {
     const outcomes: StoreOutcome[] = [];
     const changed = new Set<ResourceId>();
     for (const v of values) {
-      const check = this.validator.validate(v, now);
+      // DEPOSIT decisions depend on the slot's current value (who wrote it, whether its owner
+      // deleted it): without it a depositor could restore an entry the owner deleted.
+      const existing =
+        kindSpec(v.kind)?.policy === 'DEPOSIT'
+          ? this.store.get(v.resourceId, now, v.kind, v.key)[0]
+          : undefined;
+      const check = this.validator.validate(v, now, existing);
       if (!check.ok) {
         this.emit({ type: 'invalid-value', from, reason: `${check.code}: ${check.reason}` });
         outcomes.push({ ok: false, code: check.code, reason: check.reason });
@@ -972,6 +979,15 @@ export class OverlayNode {
     hops: number,
   ): void {
     const outcomes = this.acceptValues(now, values, origin.id);
+    // A writer's store older than what we hold is a replay (or a clock gone back): say so.
+    outcomes.forEach((o, i) => {
+      if (!o.ok && o.code === 'stale')
+        this.emit({
+          type: 'invalid-value',
+          from: origin.id,
+          reason: `stale: ${values[i].kind} ${values[i].resourceName}: ${o.reason}`,
+        });
+    });
     const accepted = values.filter((_, i) => outcomes[i].ok);
     const succs = this.table.successors().slice(0, this.config.replicas);
     if (accepted.length === 0 || succs.length === 0) {
