@@ -67,19 +67,6 @@ export async function startVmOffice(opts: {
   });
   const [admin, ...others] = opts.extensions;
   const t0 = Date.now();
-  await createOffice(dirs[admin], 'acme', admin);
-  for (const d of opts.deskPhones) {
-    await mustSucceed([
-      'phone',
-      'add',
-      '--data',
-      dirs[admin],
-      '--extension',
-      d.extension,
-      '--password',
-      d.password,
-    ]);
-  }
   const peers = new Map<string, Peer>();
   const events: VmOffice['events'] = [];
   let bootstrap: { host: string; port: number } | null = null;
@@ -99,26 +86,47 @@ export async function startVmOffice(opts: {
     peers.set(ext, peer);
     return peer;
   };
-  const a = await startPeer(admin);
-  bootstrap = { host: '127.0.0.1', port: a.office?.overlayPort ?? 0 };
-  for (const ext of others) {
-    const code = await invite(dirs[admin], ext);
-    await mustSucceed([
-      'join',
-      '--data',
-      dirs[ext],
-      '--extension',
-      ext,
-      '--code',
-      code,
-      '--peer',
-      `127.0.0.1:${bootstrap.port}`,
-    ]);
-    await startPeer(ext);
-  }
-  // Converged: the gateway routes to every user.
-  for (const ext of opts.extensions) {
-    await until(`${ext} registered`, async () => ((await a.pbx?.lookup(ext)) ?? []).length > 0, 20_000);
+  let a: Peer;
+  try {
+    await createOffice(dirs[admin], 'acme', admin);
+    for (const d of opts.deskPhones) {
+      await mustSucceed([
+        'phone',
+        'add',
+        '--data',
+        dirs[admin],
+        '--extension',
+        d.extension,
+        '--password',
+        d.password,
+      ]);
+    }
+    a = await startPeer(admin);
+    bootstrap = { host: '127.0.0.1', port: a.office?.overlayPort ?? 0 };
+    for (const ext of others) {
+      const code = await invite(dirs[admin], ext);
+      await mustSucceed([
+        'join',
+        '--data',
+        dirs[ext],
+        '--extension',
+        ext,
+        '--code',
+        code,
+        '--peer',
+        `127.0.0.1:${bootstrap.port}`,
+      ]);
+      await startPeer(ext);
+    }
+    // Converged: the gateway routes to every user.
+    for (const ext of opts.extensions) {
+      await until(`${ext} registered`, async () => ((await a.pbx?.lookup(ext)) ?? []).length > 0, 20_000);
+    }
+  } catch (err) {
+    // A half-built office leaves no peer or folder behind.
+    await Promise.allSettled([...peers.values()].map((p) => p.stop()));
+    rmSync(root, { recursive: true, force: true });
+    throw err;
   }
   console.log(`office of ${opts.extensions.length} enrolled and running in ${Date.now() - t0} ms`);
   return {
