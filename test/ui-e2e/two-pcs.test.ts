@@ -13,7 +13,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/core/api/engine.ts';
 import { sine } from '../../src/core/media/tones.ts';
-import { encodeWav } from '../../src/core/media/wav.ts';
+import { decodeWav, encodeWav } from '../../src/core/media/wav.ts';
 import { startApp } from '../../src/main/app.ts';
 import { PeerEngine } from '../../src/main/engine/peer-engine.ts';
 import { createEngineHost } from '../../src/main/engine/peer-host.ts';
@@ -324,6 +324,21 @@ describe('two PCs of one office in the browser', () => {
 });
 
 describe('settings and voicemail served by the real engine', () => {
+  it('shows a status set on one PC live in the directory of the other', async () => {
+    const [a, b] = pcs;
+    const pa = a.page?.page;
+    const pb = b.page?.page;
+    if (!pa || !pb || !adminPeer?.presence) throw new Error('no page or no presence');
+    await pa.getByRole('button', { name: 'Home', exact: true }).click();
+    await pb.getByRole('button', { name: 'Home', exact: true }).click();
+    const row = pb.locator('li.member[data-extension="101"]');
+    await pa.getByRole('button', { name: 'Away', exact: true }).click();
+    await expect.poll(() => row.textContent(), { timeout: 15_000 }).toMatch(/Away/);
+    await shot(b, 'home-presence-102');
+    await pa.getByRole('button', { name: 'Available', exact: true }).click();
+    await expect.poll(() => row.textContent(), { timeout: 15_000 }).toMatch(/Available/);
+  }, 40_000);
+
   it('saves forwarding, a desk phone and the office config (trunk, DID, ring group) from Settings', async () => {
     const a = pcs[0];
     const pa = a.page?.page;
@@ -439,6 +454,21 @@ describe('settings and voicemail served by the real engine', () => {
       .toBeGreaterThan(0.5);
     await expect.poll(() => item.textContent()).toMatch(/Heard/);
     await shot(b2, 'voicemail-playing-102');
+    // A greeting recorded from the (fake, 440 Hz) microphone is stored as an 8 kHz WAV.
+    const greeting = pb.locator('.greeting[data-kind="unavailable"]');
+    await greeting.getByRole('button', { name: 'Record' }).click();
+    await greeting.getByRole('button', { name: 'Stop and save' }).waitFor();
+    await new Promise((r) => setTimeout(r, 1500));
+    await greeting.getByRole('button', { name: 'Stop and save' }).click();
+    await expect.poll(() => greeting.textContent(), { timeout: 10_000 }).toMatch(/Your own greeting/);
+    const g = await b2.engine.command({ type: 'greeting.get', kind: 'unavailable' });
+    if (!g.ok || !g.value.base64) throw new Error(`no greeting: ${JSON.stringify(g)}`);
+    const wav = decodeWav(new Uint8Array(Buffer.from(g.value.base64, 'base64')));
+    if (!wav.ok) throw new Error('greeting is not a WAV');
+    expect(wav.value.sampleRate).toBe(8000);
+    expect(wav.value.samples.length).toBeGreaterThan(8000);
+    expect(blockToneStrength(wav.value.samples.subarray(2000), 440, 8000)).toBeGreaterThan(0.5);
+    await shot(b2, 'voicemail-greeting-102');
     const r = await b2.engine.command({ type: 'voicemail.list' });
     expect(r.ok && r.value.messages[0].heard).toBe(true);
     expect(await b2.page.csp()).toEqual([]);

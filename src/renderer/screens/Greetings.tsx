@@ -3,6 +3,7 @@
 import { type ChangeEvent, useCallback, useEffect, useState } from 'react';
 import type { GreetingKind } from '../../core/api/contract.ts';
 import { useApp } from '../app-context.tsx';
+import { MAX_GREETING_SECONDS, type Recording, startRecording } from '../recorder.ts';
 import { base64ToBlob, ErrorNotice, errorText, useBusy } from '../ui.tsx';
 
 const KIND_LABEL: Record<GreetingKind, string> = {
@@ -75,6 +76,30 @@ function Greeting({ kind }: { kind: GreetingKind }) {
       await load();
     });
 
+  // Recording from the microphone: Record, then Stop saves it as this greeting.
+  const [recording, setRecording] = useState<Recording | null>(null);
+  const [level, setLevel] = useState(0);
+  const record = () =>
+    void run(async () => {
+      setError(null);
+      try {
+        setRecording(await startRecording(setLevel));
+      } catch (err) {
+        setError(`Microphone unavailable: ${(err as Error).message || String(err)}`);
+      }
+    });
+  const stop = () =>
+    void run(async () => {
+      const rec = recording;
+      setRecording(null);
+      if (!rec) return;
+      const wav = await rec.stop();
+      const r = await engine.command({ type: 'greeting.set', kind, base64: bytesToBase64(wav) });
+      if (!r.ok) return setError(errorText(r));
+      await load();
+    });
+  useEffect(() => () => recording?.cancel(), [recording]);
+
   const inputId = `greeting-${kind}`;
   return (
     <div className="greeting" data-kind={kind}>
@@ -85,6 +110,21 @@ function Greeting({ kind }: { kind: GreetingKind }) {
         <audio controls src={url} aria-label={`Greeting: ${KIND_LABEL[kind]}`} />
       ) : null}
       <div className="row">
+        {recording ? (
+          <>
+            <button type="button" className="danger" onClick={stop}>
+              Stop and save
+            </button>
+            <label className="meter">
+              <span>Recording (at most {MAX_GREETING_SECONDS} s)</span>
+              <meter min={0} max={1} value={level} />
+            </label>
+          </>
+        ) : (
+          <button type="button" disabled={busy} onClick={record}>
+            Record
+          </button>
+        )}
         <label htmlFor={inputId} className="file">
           Upload a WAV file
         </label>
