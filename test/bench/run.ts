@@ -4,6 +4,7 @@
 // the summary at the top of BENCHMARKS.md.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +31,8 @@ function runOne(file: string, rows: SummaryRow[]): Promise<number | null> {
 let failed = 0;
 const rows: SummaryRow[] = [];
 for (const f of files) {
-  console.log(`\n=== ${f} ===`);
+  // This machine is shared: the load when a benchmark starts says how much to trust its absolutes.
+  console.log(`\n=== ${f} (load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores) ===`);
   const status = await runOne(f, rows);
   if (status !== 0) {
     failed++;
