@@ -3,7 +3,9 @@
 // peer) and receives a call from 102, with audio checked both ways. linphonec is driven through
 // its stdin commands; it needs a writable HOME (its databases) or it never opens its SIP port.
 // It is also the target of an attended transfer: it honours Replaces (RFC 3891) and BYEs the
-// replaced dialog itself.
+// replaced dialog itself. (As the transferor it is not usable here: liblinphone 5.1 writes
+// Refer-To without the target's port, e.g. <sip:101@127.0.0.1?Replaces=...>, so the INVITE goes
+// to 5060.)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

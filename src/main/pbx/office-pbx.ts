@@ -387,15 +387,16 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
       return;
     }
     const referTo = parseNameAddr(getHeader(e.request, 'Refer-To') ?? '');
-    const target = referTo?.uri.user;
-    if (!target) {
+    const replaces = referTo ? replacesOfUri(referTo.uri) : null;
+    // Attended: the target's contact (it may have no user part); blind: an extension to dial.
+    const target = referTo && replaces ? (referTo.uri.user ?? referTo.uri.host) : referTo?.uri.user;
+    if (!referTo || !target) {
       respond(400);
       return;
     }
     respond(202);
     const from = e.call;
-    const replaces = referTo ? replacesOfUri(referTo.uri) : null;
-    if (referTo && replaces) {
+    if (replaces) {
       void this.callReplacing(from, referTo.uri, replaces, target);
       return;
     }
