@@ -3,14 +3,22 @@
 // peer (101, the desk phone's gateway) answers for 104: 104's own greeting from the overlay, a
 // beep, the caller's 440 Hz tone recorded, encrypted to 104's certificate and stored with 3 copies.
 // Opening it with the key in 104's data folder gives the tone back. Then busy (and # ends the
-// recording), no answer (short noAnswerMs) and DND each lead to voicemail too.
+// recording), no answer (short noAnswerMs) and DND each lead to voicemail too. When 104 starts
+// again its own Mailbox lists the message and plays the tone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sine } from '../../src/core/media/tones.ts';
-import { encodeWav } from '../../src/core/media/wav.ts';
+import { decodeWav, encodeWav } from '../../src/core/media/wav.ts';
 import { blockToneStrength } from '../../src/main/media/sinks.ts';
 import type { Peer } from '../../src/main/peer.ts';
 import { openDeposited, peakTone, startVmOffice, until, type VmOffice } from './deposit-office.ts';
 import type { DeskPhone } from './deposit-phone.ts';
+
+/** A WAV's samples at 8 kHz (the stored format). */
+function samples8k(wav: Uint8Array): Int16Array {
+  const d = decodeWav(wav);
+  if (!d.ok || d.value.sampleRate !== 8000) throw new Error('not an 8 kHz WAV');
+  return d.value.samples;
+}
 
 describe('voicemail deposit: offline, busy, no answer, DND', () => {
   let office: VmOffice;
@@ -79,8 +87,20 @@ describe('voicemail deposit: offline, busy, no answer, DND', () => {
     expect(await peakTone(heard, 1000)).toBeGreaterThan(0.5);
   }, 60_000);
 
-  it('callee busy: busy greeting, and # ends the recording', async () => {
+  it('104 starts again: its own Mailbox lists the message left while it was off and plays the tone', async () => {
+    const offline = office.events.find((e) => e.type === 'deposited');
     const x = await office.startPeer('104');
+    const box = x.mailbox;
+    await until('listed', async () => ((await box?.refresh()) ?? []).length === 1, 15_000);
+    const [m] = box?.list() ?? [];
+    expect(m).toMatchObject({ from: '201', heard: false });
+    expect(offline?.type === 'deposited' && m.id === offline.entryId).toBe(true);
+    const audio = samples8k(await (box as NonNullable<typeof box>).audio(m.id));
+    expect(blockToneStrength(audio, 440, 8000)).toBeGreaterThan(0.5);
+  }, 60_000);
+
+  it('callee busy: busy greeting, and # ends the recording', async () => {
+    const x = office.peers.get('104') as Peer;
     x.pbx?.on('event', (e) => {
       if (e.type === 'incoming') x.pbx?.hangup(e.call); // the user declines: 603, i.e. busy
     });
