@@ -1,5 +1,6 @@
 // From a SIP URI to the transport address of the next hop. Names are left for the transport to
-// resolve (RFC 3263 DNS is not done in the core); the port defaults per scheme/transport.
+// resolve; the port defaults per scheme/transport. Full RFC 3263 (NAPTR/SRV, failover) for
+// outside domains is the planner in ../dns/sip-locator.ts, run by the pbx before forwarding.
 
 import type { Address, TransportName } from '../../net.ts';
 import type { SipUri } from '../message.ts';
