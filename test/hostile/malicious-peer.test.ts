@@ -366,6 +366,29 @@ describe('an enrolled but malicious peer against an office of real processes', (
     expect(status.stdout).toContain(honest[1].nodeId);
   });
 
+  it('a burst of 600 forged values is refused and logged in a bounded way (not 600 lines)', async () => {
+    const name = honestlyHeld(ownNames('burst'));
+    const good = evil.sign({
+      resourceName: name,
+      kind: 'TEST',
+      key: 'k',
+      value: json({ n: 0 }),
+      lifetime: 60_000,
+    });
+    // Same signature, other keys: every one fails verification at the storing peer.
+    const forged = Array.from({ length: 600 }, (_, i) => ({ ...good, key: `k${i}` }));
+    const before = marks();
+    const r = await evil.store(forged);
+    expect(r).toMatchObject({ ok: false, code: 'bad-signature' });
+    await new Promise((res) => setTimeout(res, 1000));
+    const refused = honestLogSince(before).filter((l) => l.msg === 'value refused');
+    console.log(`600 forged values: ${refused.length} 'value refused' lines at the honest peers`);
+    expect(refused.length).toBeGreaterThan(0);
+    // A budget per peer (20 per 10 s window, then one summary line): 3 peers at most 60.
+    expect(refused.length).toBeLessThanOrEqual(60);
+    expect(await evil.fetch(name, 'TEST')).toEqual([]);
+  });
+
   it('the honest peers are unharmed: no error logged, all still running', () => {
     for (const p of honest) {
       expect(p.run.child.exitCode).toBeNull();

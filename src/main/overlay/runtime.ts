@@ -28,6 +28,7 @@ import { nodeSignatureProvider } from '../../core/security/signature-provider.ts
 import { OfficeValueValidator } from '../../core/security/value-validator.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { LinkManager } from '../overlay-link/link-manager.ts';
+import { WarningBudget } from '../sip/warning-budget.ts';
 import { parseHostPort, probeNodeId } from './address-probe.ts';
 import { PeerSigner, type SignOptions } from './peer-signer.ts';
 
@@ -147,6 +148,8 @@ export class OverlayRuntime extends EventEmitter<OverlayRuntimeEvents> {
   private readonly records: RecordStore;
   private readonly validator: ValueValidator;
   private readonly log: Logger;
+  /** Refused values come per value from a misbehaving member (600 in one store): budgeted. */
+  private readonly refusals: WarningBudget;
   private node: OverlayNode | null = null;
   private address: Address | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -175,6 +178,7 @@ export class OverlayRuntime extends EventEmitter<OverlayRuntimeEvents> {
       opts.validator ??
       new OfficeValueValidator({ caCertificatePem: opts.caPem, signatures: nodeSignatureProvider() });
     this.log = (opts.log ?? createLogger()).child({ component: 'overlay', node: this.nodeId.slice(0, 8) });
+    this.refusals = new WarningBudget(this.log, Date.now);
     this.links = new LinkManager({
       nodeId: this.nodeId,
       keyPem: opts.keyPem,
@@ -678,7 +682,7 @@ export class OverlayRuntime extends EventEmitter<OverlayRuntimeEvents> {
         break;
       }
       case 'invalid-value':
-        this.log.warn('value refused', { from: ev.from, reason: ev.reason });
+        this.refusals.warn('value refused', { from: ev.from, reason: ev.reason });
         this.emit('invalid-value', { from: ev.from, reason: ev.reason });
         break;
       case 'warning':
