@@ -1,5 +1,5 @@
 // Discovery between real processes on separate network stacks (namespaces on a bridge).
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   earlierFoundEachOther,
   msToFind,
@@ -8,26 +8,9 @@ import {
   report,
   runPeers,
 } from './discover-run.ts';
-import { NetnsLab, rootSkipReason } from './netns.ts';
+import { labPerTest } from './lab.ts';
 
-const skip = rootSkipReason();
-if (skip) console.warn(`test/lan/discovery.test.ts skipped: ${skip}`);
-
-const labs: NetnsLab[] = [];
-function newLab(): NetnsLab {
-  const lab = new NetnsLab();
-  labs.push(lab);
-  return lab;
-}
-afterEach(async () => {
-  for (const lab of labs.splice(0)) {
-    await lab.destroy();
-    expect(lab.leftovers()).toEqual([]);
-  }
-});
-afterAll(async () => {
-  for (const lab of labs.splice(0)) await lab.destroy();
-});
+const { skip, newLab } = labPerTest('test/lan/discovery.test.ts');
 
 const nodeId = (i: number) => `${i.toString(16).padStart(2, '0')}${'c0ffee'.repeat(5)}`;
 const foundAll = (n: number) => (r: PeerRun) => r.found.size >= n - 1;

@@ -1,17 +1,10 @@
 // 5 PCs in network namespaces form an office by mDNS alone: enrolled by code (the joiners find the
 // admin by mDNS browse), then started at once with empty peer caches and no --peer.
-import { afterAll, describe, expect, it } from 'vitest';
-import { killAll } from '../helpers/processes.ts';
+import { describe, it } from 'vitest';
 import { expectOfficeFormsByDiscovery } from '../office/lan.ts';
-import { NetnsLab, rootSkipReason } from './netns.ts';
+import { fileLab } from './lab.ts';
 
-const skip = rootSkipReason();
-const lab = skip ? null : new NetnsLab();
-afterAll(async () => {
-  await killAll();
-  await lab?.destroy();
-  expect(lab?.leftovers() ?? []).toEqual([]);
-});
+const { skip, lab } = fileLab('test/lan/office-mdns.test.ts');
 
 describe.skipIf(skip)('an office of 5 PCs on one LAN, by mDNS', () => {
   it('forms by mDNS; every peer looks up every extension', async () => {

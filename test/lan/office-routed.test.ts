@@ -1,7 +1,6 @@
 // Two subnets joined by a router namespace: neither multicast nor broadcast crosses. `--peer`
 // bootstraps across the router; after a restart the peer cache alone brings a PC back.
-import { afterAll, describe, expect, it } from 'vitest';
-import { killAll } from '../helpers/processes.ts';
+import { describe, expect, it } from 'vitest';
 import {
   cachedPeers,
   enrollOffice,
@@ -11,15 +10,9 @@ import {
   OVERLAY_PORT,
   startPc,
 } from '../office/lan.ts';
-import { NetnsLab, rootSkipReason } from './netns.ts';
+import { fileLab } from './lab.ts';
 
-const skip = rootSkipReason();
-const lab = skip ? null : new NetnsLab();
-afterAll(async () => {
-  await killAll();
-  await lab?.destroy();
-  expect(lab?.leftovers() ?? []).toEqual([]);
-});
+const { skip, lab } = fileLab('test/lan/office-routed.test.ts');
 
 describe.skipIf(skip)('an office over two routed subnets', () => {
   it('--peer bootstraps across the router; the peer cache rejoins a restarted PC with no flags', async () => {

@@ -41,24 +41,82 @@ interface Target {
   caFingerprint?: string;
 }
 
-async function discoverOffices(opts: JoinOptions): Promise<Target[]> {
-  const found = new Map<string, FoundPeer>();
-  const d = new Discovery({
-    accept: () => true, // browse-only: any office; the TLS answer tells which one it is
-    mdns: opts.discovery?.mdns,
-    broadcast: opts.discovery?.broadcast,
-    beaconPort: opts.discovery?.beaconPort,
-    logger: opts.log.child({ component: 'discovery' }),
-  });
-  d.on('peer', (p) => found.set(p.nodeId, p));
-  await d.start();
-  await new Promise((r) => setTimeout(r, opts.discoverMs ?? 4000));
-  await d.stop();
-  const out: Target[] = [];
-  for (const p of found.values())
-    for (const host of p.candidates)
-      out.push({ host, port: enrollmentPort(p.port), caFingerprint: p.caFingerprint });
-  return out;
+/**
+ * Offices found on the LAN as discovery reports them (browse-only), so the join can try the first
+ * one at once instead of waiting out the window. `next()` gives the next enrollment address, or
+ * null once the window is over with nothing left to try.
+ */
+class DiscoveredTargets {
+  private readonly queue: Target[] = [];
+  private readonly seen = new Set<string>();
+  private wake: (() => void) | null = null;
+  private readonly d: Discovery;
+  private deadline = 0;
+  private drained = false;
+
+  constructor(private readonly opts: JoinOptions) {
+    this.d = new Discovery({
+      accept: () => true, // browse-only: any office; the TLS answer tells which one it is
+      mdns: opts.discovery?.mdns,
+      broadcast: opts.discovery?.broadcast,
+      beaconPort: opts.discovery?.beaconPort,
+      logger: opts.log.child({ component: 'discovery' }),
+    });
+    this.d.on('peer', (p) => this.found(p));
+  }
+
+  async start(): Promise<void> {
+    await this.d.start();
+    this.deadline = Date.now() + (this.opts.discoverMs ?? 4000);
+  }
+
+  private found(p: FoundPeer): void {
+    for (const host of p.candidates) {
+      const t = { host, port: enrollmentPort(p.port), caFingerprint: p.caFingerprint };
+      const key = `${t.host}:${t.port}`;
+      if (this.seen.has(key)) continue;
+      this.seen.add(key);
+      this.queue.push(t);
+    }
+    this.wake?.();
+  }
+
+  async next(): Promise<Target | null> {
+    for (;;) {
+      const t = this.queue.shift();
+      if (t) return t;
+      const left = this.deadline - Date.now();
+      if (left <= 0) {
+        // Answers may wait in the socket while we were busy: take them before giving up.
+        if (this.drained) return null;
+        this.drained = true;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
+
+  stop(): Promise<void> {
+    this.wake?.();
+    return this.d.stop();
+  }
+}
+
+/** Where to ask for enrollment: the --peer addresses, or what discovery finds, as it finds it. */
+function targetSource(opts: JoinOptions): { next(): Promise<Target | null>; stop(): Promise<void> } {
+  if (opts.peers.length > 0) {
+    const list = opts.peers.map((p) => ({ host: p.host, port: enrollmentPort(p.port) }));
+    return { next: async () => list.shift() ?? null, stop: async () => {} };
+  }
+  return new DiscoveredTargets(opts);
 }
 
 export class JoinError extends Error {}
@@ -67,68 +125,81 @@ export async function joinOffice(opts: JoinOptions): Promise<Joined> {
   checkExtension(opts.extension);
   if (hasIdentity(opts.dataDir))
     throw new IdentityError(`data folder ${opts.dataDir} already belongs to an office; use another folder`);
-  const targets: Target[] =
-    opts.peers.length > 0
-      ? opts.peers.map((p) => ({ host: p.host, port: enrollmentPort(p.port) }))
-      : await discoverOffices(opts);
-  if (targets.length === 0)
-    throw new JoinError(
-      'no office found on this network; give a running peer of the office with --peer HOST:PORT',
-    );
+  // The key first: its generation blocks the event loop, which must be free while discovery listens.
   const keys = generatePeerKeys();
-  let last: EnrollResult | null = null;
-  for (const t of targets) {
-    const r = await requestEnrollment({
-      host: t.host,
-      port: t.port,
-      extension: opts.extension,
-      code: opts.code,
-      displayName: opts.displayName,
-      keys,
-      caFingerprint: t.caFingerprint,
-      connectTimeoutMs: 3000,
-      onPending: (id) => opts.onPending?.(id, `${t.host}:${t.port}`),
-    });
-    if (r.ok) {
-      const db = openDataDatabase(opts.dataDir);
-      try {
-        saveIdentity(opts.dataDir, db, {
-          office: r.office,
-          extension: opts.extension,
-          displayName: opts.displayName,
-          caFingerprint: r.caFingerprint,
-          admin: false,
-          enrolledAt: Date.now(),
-          caPem: r.caPem,
-          certPem: r.certificatePem,
-          keyPem: keys.privateKeyPem,
-        });
-        // The admin peer is the first member we know: the next `run` joins through it.
-        db.peers.seen(`bootstrap:${t.host}:${t.port - 1}`, `${t.host}:${t.port - 1}`, Date.now());
-      } finally {
-        db.close();
-      }
-      return {
-        office: r.office,
+  const source = targetSource(opts);
+  if (source instanceof DiscoveredTargets) await source.start();
+  try {
+    let last: EnrollResult | null = null;
+    // Stops at the first admin peer that enrolls us (or finally refuses): no need to wait out the
+    // discovery window. Peers that are not the admin (closed enrollment port) are skipped quickly.
+    for (let t = await source.next(); t; t = await source.next()) {
+      const r = await requestEnrollment({
+        host: t.host,
+        port: t.port,
         extension: opts.extension,
-        nodeId: r.nodeId,
-        caFingerprint: r.caFingerprint,
-        admin: `${t.host}:${t.port}`,
-      };
-    }
-    last = r;
-    // A refusal by an admin is final, except a code unknown to it: another office on the LAN may be ours.
-    if (r.kind === 'refused' && r.refusal !== 'bad-code') throw new JoinError(`join refused: ${r.reason}`);
-    if (r.kind !== 'refused')
-      opts.log.info('enrollment endpoint unusable', {
-        at: `${t.host}:${t.port}`,
-        kind: r.kind,
-        reason: r.reason,
+        code: opts.code,
+        displayName: opts.displayName,
+        keys,
+        caFingerprint: t.caFingerprint,
+        connectTimeoutMs: 3000,
+        onPending: (id) => opts.onPending?.(id, `${t!.host}:${t!.port}`),
       });
+      if (r.ok) return saveJoined(opts, keys.privateKeyPem, r, t);
+      // An admin's answer says more than another address of it that could not be reached.
+      if (!last || last.ok || last.kind !== 'refused' || r.kind === 'refused') last = r;
+      // A refusal by an admin is final, except a code unknown to it: another office on the LAN may be ours.
+      if (r.kind === 'refused' && r.refusal !== 'bad-code') throw new JoinError(`join refused: ${r.reason}`);
+      if (r.kind !== 'refused')
+        opts.log.info('enrollment endpoint unusable', {
+          at: `${t.host}:${t.port}`,
+          kind: r.kind,
+          reason: r.reason,
+        });
+    }
+    if (!last)
+      throw new JoinError(
+        'no office found on this network; give a running peer of the office with --peer HOST:PORT',
+      );
+    if (!last.ok && last.kind === 'refused') throw new JoinError(`join refused: ${last.reason}`);
+    if (!last.ok && last.kind === 'wrong-office') throw new JoinError(`join failed: ${last.reason}`);
+    throw new JoinError(
+      `no admin peer of the office answered (${!last.ok ? last.reason : 'none found'}); is the admin PC running? try --peer HOST:PORT`,
+    );
+  } finally {
+    await source.stop();
   }
-  if (last && !last.ok && last.kind === 'refused') throw new JoinError(`join refused: ${last.reason}`);
-  if (last && last.kind === 'wrong-office') throw new JoinError(`join failed: ${last.reason}`);
-  throw new JoinError(
-    `no admin peer of the office answered (${last && !last.ok ? last.reason : 'none found'}); is the admin PC running? try --peer HOST:PORT`,
-  );
+}
+
+/** Keeps the certificate; the admin peer becomes the first cached member (the next `run` joins through it). */
+function saveJoined(
+  opts: JoinOptions,
+  keyPem: string,
+  r: Extract<EnrollResult, { ok: true }>,
+  t: Target,
+): Joined {
+  const db = openDataDatabase(opts.dataDir);
+  try {
+    saveIdentity(opts.dataDir, db, {
+      office: r.office,
+      extension: opts.extension,
+      displayName: opts.displayName,
+      caFingerprint: r.caFingerprint,
+      admin: false,
+      enrolledAt: Date.now(),
+      caPem: r.caPem,
+      certPem: r.certificatePem,
+      keyPem,
+    });
+    db.peers.seen(`bootstrap:${t.host}:${t.port - 1}`, `${t.host}:${t.port - 1}`, Date.now());
+  } finally {
+    db.close();
+  }
+  return {
+    office: r.office,
+    extension: opts.extension,
+    nodeId: r.nodeId,
+    caFingerprint: r.caFingerprint,
+    admin: `${t.host}:${t.port}`,
+  };
 }
