@@ -65,6 +65,15 @@ describe('MessageRecorder', () => {
     r.write(sine(440, 20), 'audio');
     expect(r.samples.length).toBe(8000);
   });
+
+  it('grows past its first 10 s buffer without losing audio', () => {
+    const r = new MessageRecorder({ maxMs: 30_000 });
+    r.start();
+    for (let i = 0; i < 1250; i++) r.write(new Int16Array(160).fill(i % 1000), 'audio'); // 25 s
+    const s = r.samples;
+    expect(s.length).toBe(25 * 8000);
+    expect([s[0], s[160 * 700], s[160 * 1249 + 159]]).toEqual([0, 700, 249]);
+  });
 });
 
 describe('PIN', () => {

@@ -55,7 +55,8 @@ export interface RecorderOptions {
 
 /** Keeps received frames while armed (timing kept: lost frames are concealment or silence). */
 export class MessageRecorder implements AudioSink {
-  private readonly chunks: Int16Array[] = [];
+  /** Grows by doubling up to the limit (a 3-minute message is 2.9 MB of PCM). */
+  private buffer = new Int16Array(MEDIA_RATE * 10);
   private length = 0;
   private armed = false;
   private voicedSamples = 0;
@@ -82,8 +83,13 @@ export class MessageRecorder implements AudioSink {
 
   write(frame: Int16Array, _kind: FrameKind): void {
     if (!this.armed || this.length >= this.maxSamples) return;
-    const part = frame.slice(0, this.maxSamples - this.length);
-    this.chunks.push(part);
+    const part = frame.subarray(0, this.maxSamples - this.length);
+    if (this.length + part.length > this.buffer.length) {
+      const grown = new Int16Array(Math.min(this.maxSamples, this.buffer.length * 2));
+      grown.set(this.buffer.subarray(0, this.length));
+      this.buffer = grown;
+    }
+    this.buffer.set(part, this.length);
     this.length += part.length;
     if (!this.detector.push(part).silent) this.voicedSamples += part.length;
   }
@@ -98,12 +104,6 @@ export class MessageRecorder implements AudioSink {
   }
 
   get samples(): Int16Array {
-    const out = new Int16Array(this.length);
-    let off = 0;
-    for (const c of this.chunks) {
-      out.set(c, off);
-      off += c.length;
-    }
-    return out;
+    return this.buffer.slice(0, this.length);
   }
 }
