@@ -622,8 +622,8 @@ function withParts(host: EngineHost): Parts {
       ringGroups: [{ extension: '600', members: ['101', '102'], strategy: 'hunt', fallback: '101' }],
     },
     messages: [
-      { id: 'm1', from: '"Bob" <sip:102@acme>', time: 1000, duration: 7, heard: false },
-      { id: 'm2', from: 'sip:103@acme', time: 500, duration: 3, heard: true },
+      { id: 'm1', from: '"Bob" <sip:102@acme>', time: 1000, duration: 7_000, heard: false },
+      { id: 'm2', from: 'sip:103@acme', time: 500, duration: 3_250, heard: true },
     ],
     greetings: new Map(),
     mailboxEmit: () => {},
@@ -895,7 +895,7 @@ describe('PeerEngine voicemail and presence', () => {
         duration: 7,
         heard: false,
       },
-      { id: 'm2', from: { uri: 'sip:103@acme', extension: '103' }, time: 500, duration: 3, heard: true },
+      { id: 'm2', from: { uri: 'sip:103@acme', extension: '103' }, time: 500, duration: 3.3, heard: true },
     ]);
     const audio = await run(engine, { type: 'voicemail.audio', id: 'm1' });
     expect(audio.ok && Buffer.from(audio.value.base64, 'base64').toString()).toBe('RIFF-m1');
@@ -908,7 +908,7 @@ describe('PeerEngine voicemail and presence', () => {
     });
     parts.mailboxEmit({
       type: 'new',
-      message: { id: 'm3', from: '104', time: 2000, duration: 4, heard: false },
+      message: { id: 'm3', from: '104', time: 2000, duration: 4_000, heard: false },
     });
     expect(seen).toContainEqual({
       type: 'voicemail.new',

@@ -388,6 +388,19 @@ describe('settings and voicemail served by the real engine', () => {
         inbound: [{ did: '5551000', target: '101' }],
         ringGroups: [{ extension: '600', members: ['101', '102'], strategy: 'ring-all' }],
       });
+    // Readable at 200% zoom (1280x800 at 2x is a 640x400 layout): no horizontal scrolling.
+    if (!browser) throw new Error('no browser');
+    const zoom = await openPage(browser, a.ui.url, { width: 640, height: 400 }, 2);
+    await zoom.page.getByRole('button', { name: /^Settings/ }).click();
+    await zoom.page.getByRole('heading', { name: 'Trunks and dial plan' }).waitFor();
+    await zoom.page.getByLabel('Trunk 1 name').waitFor();
+    const overflow = await zoom.page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    await zoom.page.screenshot({ path: join(SHOTS, 'settings-zoom-200-101.png'), fullPage: true });
+    expect(overflow).toBeLessThanOrEqual(0);
+    expect(await zoom.csp()).toEqual([]);
+    await zoom.context.close();
     // Back to no forwarding, so the next test's call to 102 goes to its voicemail.
     await pa.getByLabel('When busy, forward to').fill('');
     await pa.getByRole('button', { name: 'Save forwarding' }).click();
@@ -433,11 +446,13 @@ describe('settings and voicemail served by the real engine', () => {
       .poll(
         async () => {
           const r = await b2.engine.command({ type: 'voicemail.list' });
-          return r.ok ? r.value.messages.map((m) => [m.from.extension, m.heard]) : r.error;
+          return r.ok
+            ? r.value.messages.map((m) => [m.from.extension, m.heard, m.duration > 0.5 && m.duration < 15])
+            : r.error;
         },
         { timeout: 30_000, interval: 1000 },
       )
-      .toEqual([['101', false]]);
+      .toEqual([['101', false, true]]);
     if (!browser) throw new Error('no browser');
     b2.page = await openPage(browser, b2.ui.url);
     const pb = b2.page.page;

@@ -13,7 +13,8 @@ export function voicemailMessageOf(m: HostMailboxMessage): VoicemailMessage {
     id: m.id.slice(0, 200),
     from: partyOf(m.from),
     time: Math.max(0, m.time),
-    duration: Math.max(0, m.duration),
+    // The box stores ms of audio (VoicemailEntryData.duration); the contract speaks seconds.
+    duration: Math.max(0, Math.round(m.duration / 100) / 10),
     heard: m.heard,
   };
 }

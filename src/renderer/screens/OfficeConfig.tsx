@@ -271,12 +271,14 @@ export function OfficeConfigEditor() {
               <li key={i} className="row">
                 <input
                   aria-label={`DID ${i + 1}`}
+                  placeholder="Number (DID)"
                   value={d.did}
                   onChange={(e) => setDids(update(dids, i, { did: e.target.value }))}
                 />
                 <span aria-hidden="true">→</span>
                 <input
                   aria-label={`DID ${i + 1} goes to`}
+                  placeholder="Extension"
                   value={d.target}
                   inputMode="numeric"
                   onChange={(e) => setDids(update(dids, i, { target: e.target.value }))}
@@ -299,6 +301,7 @@ export function OfficeConfigEditor() {
               <li key={i} className="row">
                 <input
                   aria-label={`Group ${i + 1} extension`}
+                  placeholder="Group extension"
                   value={g.extension}
                   inputMode="numeric"
                   size={6}
@@ -306,6 +309,7 @@ export function OfficeConfigEditor() {
                 />
                 <input
                   aria-label={`Group ${i + 1} members`}
+                  placeholder="Members: 101, 102"
                   value={g.members}
                   size={20}
                   onChange={(e) => setGroups(update(groups, i, { members: e.target.value }))}
@@ -320,6 +324,7 @@ export function OfficeConfigEditor() {
                 </select>
                 <input
                   aria-label={`Group ${i + 1} seconds`}
+                  placeholder="Seconds"
                   value={g.seconds}
                   size={4}
                   inputMode="numeric"
