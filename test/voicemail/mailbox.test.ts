@@ -13,7 +13,11 @@ import { greetingResourceName } from '../../src/core/records/resource-names.ts';
 import type { KindName, StoredValue } from '../../src/core/records/types.ts';
 import { nodeSignatureProvider } from '../../src/core/security/signature-provider.ts';
 import { OfficeValueValidator } from '../../src/core/security/value-validator.ts';
-import { buildVoicemailDeposit } from '../../src/core/security/voicemail-deposit.ts';
+import {
+  buildVoicemailDeposit,
+  markVoicemailHeard,
+  readVoicemailEntry,
+} from '../../src/core/security/voicemail-deposit.ts';
 import { createLogger, type Logger } from '../../src/main/log.ts';
 import { PeerSigner } from '../../src/main/overlay/peer-signer.ts';
 import type { PbxOverlay } from '../../src/main/pbx/overlay-directory.ts';
@@ -90,7 +94,7 @@ function toneWav(hz: number, seconds: number): Uint8Array {
   return encodeWav({ sampleRate: 8000, samples });
 }
 
-function deposit(net: MemoryOffice, audio: Uint8Array, time = Date.now()) {
+function deposit(net: MemoryOffice, audio: Uint8Array, time = Date.now(), store = true) {
   const d = buildVoicemailDeposit({
     owner: owner.user,
     ownerCertificatePem: owner.certificatePem,
@@ -104,7 +108,7 @@ function deposit(net: MemoryOffice, audio: Uint8Array, time = Date.now()) {
     lifetime: 30 * DAY,
     random: (n) => new Uint8Array(randomBytes(n)),
   });
-  net.put([d.entry, ...d.chunks]);
+  if (store) net.put([d.entry, ...d.chunks]);
   return d;
 }
 
@@ -170,6 +174,14 @@ describe('Mailbox', () => {
     ]);
     expect(box.list().map((m) => m.id)).toEqual([d.entryId]);
     expect(overlay.fetches).toBe(fetches);
+    // A message that arrives already heard (marked on another PC of 101) is listed, not announced.
+    const e2 = deposit(net, toneWav(500, 1), Date.now(), false);
+    const meta = readVoicemailEntry(e2.entry);
+    if (!meta.ok) throw new Error(meta.error);
+    net.put([...e2.chunks, markVoicemailHeard(e2.entry, meta.meta, owner.signer, Date.now())]);
+    expect(events.filter((e) => e.type === 'new')).toHaveLength(1);
+    expect(events.at(-1)).toEqual({ type: 'changed' });
+    expect(box.list().find((m) => m.id === e2.entryId)?.heard).toBe(true);
   });
 
   it('skips a malformed entry with a warning naming it, and keeps the good ones', async () => {

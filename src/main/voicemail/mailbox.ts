@@ -337,7 +337,8 @@ export class Mailbox {
           });
       }
       this.slots.set(v.key, { value: meta ? v : null, meta, storageTime: v.storageTime });
-      if (meta && !had?.meta) fresh.push(messageOf(meta));
+      // Already heard (on another PC of this user): listed, but nothing new to announce.
+      if (meta && !had?.meta && !meta.heard) fresh.push(messageOf(meta));
       else if (meta || had?.meta) changed = true;
     }
     for (const message of fresh) {
