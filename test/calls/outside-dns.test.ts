@@ -1,8 +1,9 @@
 // A call to a SIP address outside the office, located by RFC 3263 DNS: a PeerPBX user dials
 // sip:bob@example.test; the peer asks a test DNS server (NAPTR -> SRV -> A) and gets two SRV
 // targets: priority 10 answers 503 (a sipp UAS), so the proxy fails over to priority 20, a sipp UAS
-// that answers. The call connects and hangs up cleanly.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// that answers. The call connects and hangs up cleanly. Then a desk phone (sipp, digest account
+// 302 of the same gateway) dials the same outside address through the gateway's proxy.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,12 +70,20 @@ describe.skipIf(!haveSipp())('calls to outside domains by RFC 3263 DNS', () => {
     });
     const scenario = join(dir, 'uas-503.xml');
     writeFileSync(scenario, UNAVAILABLE_UAS);
-    busy = startSipp({ scenario: { file: scenario }, localPort: busyPort, calls: 1 });
-    uas = startSipp({ scenario: { file: join(SCENARIOS, 'uas.xml') }, localPort: uasPort, calls: 1 });
+    // Two calls each: the user's own, then the desk phone's.
+    busy = startSipp({ scenario: { file: scenario }, localPort: busyPort, calls: 2 });
+    uas = startSipp({ scenario: { file: join(SCENARIOS, 'uas.xml') }, localPort: uasPort, calls: 2 });
     const saved = process.env.PEERPBX_DNS_SERVERS;
     process.env.PEERPBX_DNS_SERVERS = dns.address; // the peer process inherits it
     try {
-      a = await startPbxPeer({ name: 'a', extension: '101', office, admin: true, tone: 440 });
+      a = await startPbxPeer({
+        name: 'a',
+        extension: '101',
+        office,
+        admin: true,
+        tone: 440,
+        deskPhones: [{ extension: '302', password: 'pw302' }],
+      });
     } finally {
       if (saved === undefined) delete process.env.PEERPBX_DNS_SERVERS;
       else process.env.PEERPBX_DNS_SERVERS = saved;
@@ -100,10 +109,29 @@ describe.skipIf(!haveSipp())('calls to outside domains by RFC 3263 DNS', () => {
     await new Promise((r) => setTimeout(r, 500));
     await a.request({ op: 'hangup', call });
     expect((await nextPbxEvent(a, 'ended', (x) => x.call === call)).reason).toBe('local-bye');
+  }, 45_000);
+
+  it('a desk phone (sipp, digest) dials sip:bob@example.test through its gateway: same route', async () => {
+    // uac-auth.xml with the outside address as Request-URI and To; the gateway is the next hop.
+    const outside = readFileSync(join(SCENARIOS, 'uac-auth.xml'), 'utf8')
+      .replaceAll('INVITE sip:[service]@[remote_ip]:[remote_port]', 'INVITE sip:[service]@example.test')
+      .replaceAll('ACK sip:[service]@[remote_ip]:[remote_port]', 'ACK sip:[service]@example.test')
+      .replaceAll('To: <sip:[service]@[remote_ip]:[remote_port]>', 'To: <sip:[service]@example.test>');
+    const file = join(dir, 'uac-outside.xml');
+    writeFileSync(file, outside);
+    const uac = startSipp({
+      scenario: { file },
+      remote: `127.0.0.1:${String(a.ready.sipPort)}`,
+      localPort: await freePort(),
+      calls: 1,
+      extra: ['-s', 'bob', '-key', 'caller', '302', '-au', '302', '-ap', 'pw302', '-d', '300'],
+    });
+    const r = await uac.finish();
+    expect(r.stats?.successful, sippErrors(uac.dir)).toBe(1);
     const [b, u] = await Promise.all([busy.finish(), uas.finish()]);
-    // The 503 server saw exactly one INVITE (and its ACK); the backup completed one call.
-    expect(b.stats?.successful, sippErrors(busy.dir)).toBe(1);
-    expect(u.stats?.successful, sippErrors(uas.dir)).toBe(1);
+    // Each call met the 503 server once and then completed at the backup.
+    expect(b.stats?.successful, sippErrors(busy.dir)).toBe(2);
+    expect(u.stats?.successful, sippErrors(uas.dir)).toBe(2);
     expect(u.stats?.failed).toBe(0);
   }, 45_000);
 });
