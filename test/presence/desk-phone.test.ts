@@ -15,8 +15,10 @@ describe('desk phone BLF (dialog) and MWI (message-summary) at the gateway peer'
   const folders = enrolledFolders(['101', '102']);
   const peers: PresencePeer[] = [];
   let phone: RawDeskPhone | null = null;
+  let other: RawDeskPhone | null = null;
   afterAll(async () => {
     phone?.close();
+    other?.close();
     await Promise.allSettled(peers.map((p) => p.request({ op: 'stop' }, 5000)));
     await killAll();
     folders.cleanup();
@@ -26,7 +28,14 @@ describe('desk phone BLF (dialog) and MWI (message-summary) at the gateway peer'
     const [g, b] = await startOffice(
       folders.dirs,
       [
-        { name: 'g', extension: '101', deskPhones: [{ extension: '201', password: 'secret-201' }] },
+        {
+          name: 'g',
+          extension: '101',
+          deskPhones: [
+            { extension: '201', password: 'secret-201' },
+            { extension: '202', password: 'secret-202' },
+          ],
+        },
         { name: 'b', extension: '102' },
       ],
       peers,
@@ -126,8 +135,30 @@ describe('desk phone BLF (dialog) and MWI (message-summary) at the gateway peer'
     );
     expect(direct.map(statusOf)).toEqual([403]);
 
-    // --- unsubscribe both: 200, terminated NOTIFY, nothing left at the gateway ---
-    for (const s of [sub, mwi.sub]) {
+    // --- BLF of another desk phone of this gateway: it publishes no PRESENCE, its calls tell ---
+    other = await RawDeskPhone.start({
+      user: '202',
+      password: 'secret-202',
+      domain: 'office',
+      proxyPort: Number(g.ready.sipPort),
+    });
+    expect((await other.register()).status).toBe(200);
+    const blf202 = await phone.subscribe('202', 'dialog');
+    expect(blf202.response.status).toBe(200);
+    const states202 = () =>
+      (phone?.notifiesOf(blf202.sub.callId) ?? []).map((n) => {
+        const d = parseDialogInfo(n.body);
+        if (!d.ok) throw new Error(d.error);
+        return d.value.dialogs[0]?.state ?? 'idle';
+      });
+    await waitFor('first NOTIFY for 202', () => states202().length >= 1);
+    await g.request({ op: 'dial', target: '202' }); // 202 rings, then declines (486)
+    await waitFor('202 rings and stops', () => states202().includes('terminated'), 10_000);
+    expect(other.invites).toBe(1);
+    expect(states202()).toEqual(['idle', 'early', 'terminated']);
+
+    // --- unsubscribe all: 200, terminated NOTIFY, nothing left at the gateway ---
+    for (const s of [sub, mwi.sub, blf202.sub]) {
       const n = phone.notifiesOf(s.callId).length;
       expect((await phone.refresh(s, 0)).status).toBe(200);
       await waitFor('terminated NOTIFY', () => phone?.notifiesOf(s.callId)[n]);

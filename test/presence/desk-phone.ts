@@ -67,8 +67,9 @@ export class RawDeskPhone {
       this.responses.push(msg);
       return;
     }
+    if (msg.method === 'ACK') return;
     if (msg.method === 'NOTIFY') this.notifies.push({ request: msg, t: Date.now() });
-    // 200 to anything (NOTIFY, OPTIONS keepalives), echoing the transaction's headers.
+    // Echo the transaction's headers; one To tag for all responses of a request.
     const raw = m.toString('utf8');
     const vias = raw
       .split('\r\n')
@@ -78,25 +79,35 @@ export class RawDeskPhone {
       raw.split('\r\n').find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
     let to = line('To') ?? line('t') ?? '';
     if (!/;tag=/.test(to)) to += `;tag=${hex()}`;
-    const rinfo = msg.via[0];
-    const reply = [
-      'SIP/2.0 200 OK',
-      vias,
-      line('From') ?? line('f'),
-      to,
-      line('Call-ID') ?? line('i'),
-      line('CSeq'),
-      'Content-Length: 0',
-      '',
-      '',
-    ].join('\r\n');
-    // Responses go to the top Via's sent-by (the proxy that forwarded the NOTIFY).
-    this.sock.send(
-      Buffer.from(reply, 'utf8'),
-      rinfo.port ?? 5060,
-      String(rinfo.params.received ?? rinfo.host),
-    );
+    const top = msg.via[0];
+    const reply = (status: string) => {
+      const text = [
+        `SIP/2.0 ${status}`,
+        vias,
+        line('From') ?? line('f'),
+        to,
+        line('Call-ID') ?? line('i'),
+        line('CSeq'),
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      // Responses go to the top Via's sent-by (the proxy that forwarded the request).
+      this.sock.send(Buffer.from(text, 'utf8'), top.port ?? 5060, String(top.params.received ?? top.host));
+    };
+    if (msg.method === 'INVITE') {
+      // A busy phone: it rings, then declines (the BLF sees early, then terminated).
+      this.invites++;
+      reply('180 Ringing');
+      setTimeout(() => reply('486 Busy Here'), this.ringMs).unref();
+      return;
+    }
+    reply('200 OK'); // NOTIFY, OPTIONS keepalives, BYE
   }
+
+  invites = 0;
+  /** How long an incoming call rings before the phone declines it. */
+  ringMs = 1000;
 
   /** Sends `build(authHeader)` and waits for its final response; answers one 401/407. */
   private async transact(build: (auth: string | null, cseq: number) => string, callId: string, cseq: number) {

@@ -7,13 +7,14 @@
 // State comes from the overlay: an extension's BLF from its PRESENCE (through PresenceService's
 // watch), a mailbox's counts from its VOICEMAIL entries' clear metadata (nothing is decrypted).
 import type { Address } from '../../core/net.ts';
-import type { LookupResult, ProxyEvent } from '../../core/pbx/index.ts';
+import type { LookupResult, PbxProxy, ProxyEvent } from '../../core/pbx/index.ts';
 import { decodeJson, type VoicemailEntryData } from '../../core/records/kinds.ts';
 import { userResourceName } from '../../core/records/resource-names.ts';
 import type { StoredValue } from '../../core/records/types.ts';
 import {
   type BlfDialog,
   dialogPackage,
+  LocalCallTracker,
   type MailboxCounts,
   messageSummaryPackage,
   type NotifierEffect,
@@ -33,7 +34,8 @@ import type { PbxOverlay } from './overlay-directory.ts';
 type NeedLookup = Extract<ProxyEvent, { type: 'need-lookup' }>;
 
 export interface EventServerOptions {
-  pbx: Pick<OfficePbx, 'advertise' | 'sipPort' | 'setSubscriptionRouter'>;
+  /** With `proxy`, the BLF of this gateway's own desk phones follows their calls through it. */
+  pbx: Pick<OfficePbx, 'advertise' | 'sipPort' | 'setSubscriptionRouter'> & Partial<Pick<OfficePbx, 'proxy'>>;
   overlay: PbxOverlay;
   office: string;
   presence: { watch(extension: string, cb: (p: PresenceView) => void): Promise<() => void> };
@@ -65,6 +67,9 @@ export function mailboxCounts(values: StoredValue[], account: string, now: numbe
 export class EventServer {
   /** Stops feeding one watched resource. */
   private readonly feeds = new Map<string, () => void>();
+  /** Recomputes the BLF of a watched extension (by extension). */
+  private readonly dialogFeeds = new Map<string, () => void>();
+  private readonly localCalls: LocalCallTracker | null;
   private closed = false;
 
   private constructor(
@@ -76,6 +81,29 @@ export class EventServer {
   ) {
     host.onEvent((e) => this.onEvent(e as NotifierEvent));
     opts.pbx.setSubscriptionRouter((e) => this.route(e));
+    this.localCalls = opts.pbx.proxy ? this.observeLocalPhones(opts.pbx.proxy) : null;
+  }
+
+  /**
+   * Desk phones publish no PRESENCE (no certificate of their own): their BLF is read from the SIP
+   * the proxy receives for them. The proxy's receive() is wrapped (not changed) to watch it.
+   */
+  private observeLocalPhones(proxy: PbxProxy): LocalCallTracker {
+    const reg = proxy.registrar;
+    const tracker = new LocalCallTracker(
+      (user) => (reg?.bindings(user, Date.now()).length ?? 0) > 0,
+      (source) => reg?.bindingFromSource(source, Date.now())?.aor,
+    );
+    const receive = proxy.receive.bind(proxy);
+    proxy.receive = (msg, from, now) => {
+      try {
+        for (const aor of tracker.observe(msg, from, now)) this.dialogFeeds.get(aor)?.();
+      } catch (err) {
+        this.opts.log.error('desk-phone call tracking failed', { error: String(err) });
+      }
+      receive(msg, from, now);
+    };
+    return tracker;
   }
 
   static async start(opts: EventServerOptions): Promise<EventServer> {
@@ -230,12 +258,29 @@ export class EventServer {
     attempt();
   }
 
-  private feedDialog(extension: string): Promise<() => void> {
+  /** BLF of an extension: its desk phone's calls through this gateway, else its PRESENCE. */
+  private async feedDialog(extension: string): Promise<() => void> {
     let blf: BlfDialog = null;
-    return this.opts.presence.watch(extension, (p) => {
-      blf = nextBlfDialog(blf, p.state, () => randomToken());
+    let presence = 'offline';
+    const push = () => {
+      const local = this.localCalls?.activity(extension, Date.now()) ?? null;
+      blf = nextBlfDialog(blf, local ?? presence, () => randomToken());
       this.setState('dialog', extension, blf);
-    });
+    };
+    this.dialogFeeds.set(extension, push);
+    try {
+      const cancel = await this.opts.presence.watch(extension, (p) => {
+        presence = p.state;
+        push();
+      });
+      return () => {
+        cancel();
+        if (this.dialogFeeds.get(extension) === push) this.dialogFeeds.delete(extension);
+      };
+    } catch (err) {
+      if (this.dialogFeeds.get(extension) === push) this.dialogFeeds.delete(extension);
+      throw err;
+    }
   }
 
   private async feedMailbox(extension: string): Promise<() => void> {

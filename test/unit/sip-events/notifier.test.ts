@@ -160,6 +160,15 @@ describe('SubscriptionNotifier (RFC 6665 notifier)', () => {
     expect(rig.setState('dialog', 'dialog:102', null).notifies).toHaveLength(0);
   });
 
+  it('sends no NOTIFY for a state that renders the same (first state known after the first NOTIFY)', () => {
+    const rig = new Rig();
+    const { notifies } = rig.send(subscribe({}));
+    rig.answer(notifies[0]);
+    expect(rig.setState('dialog', 'dialog:102', null).notifies).toEqual([]);
+    const ringing = rig.setState('dialog', 'dialog:102', { id: 'x', state: 'early' }).notifies;
+    expect(dialogBody(ringing[0])).toMatchObject({ version: 1, dialogs: [{ id: 'x', state: 'early' }] });
+  });
+
   it('refreshes, then unsubscribes with Expires: 0 (terminated NOTIFY, unwatch); later refreshes get 481', () => {
     const rig = new Rig();
     const { responses, notifies } = rig.send(subscribe({}));

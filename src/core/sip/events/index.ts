@@ -2,6 +2,7 @@
 // (RFC 3842) packages: sans-IO notifier, body builders and parsers.
 export * from './dialog-info.ts';
 export * from './event-header.ts';
+export * from './local-calls.ts';
 export * from './message-summary.ts';
 export * from './notifier.ts';
 export * from './packages.ts';

@@ -99,6 +99,10 @@ interface Subscription {
   dirty: boolean;
   /** Set once the subscription ends: the last NOTIFY (terminated) is owed or sent. */
   ending: TerminationReason | null;
+  /** The last body sent, rendered at version 0: a change that renders the same is not sent. */
+  sentBody: string | null;
+  /** A refresh asked for a NOTIFY (sent even when nothing changed). */
+  forced: boolean;
 }
 
 const EXPIRY_PREFIX = 'sub/';
@@ -271,7 +275,7 @@ export class SubscriptionNotifier {
       if (seconds === 0) this.end(sub, 'timeout', now);
       else {
         this.arm(sub, now + seconds * 1000);
-        this.notify(sub, now);
+        this.notify(sub, now, true);
       }
       return;
     }
@@ -293,6 +297,8 @@ export class SubscriptionNotifier {
       pending: null,
       dirty: false,
       ending: null,
+      sentBody: null,
+      forced: false,
     };
     reply(200, undefined, okHeaders, localTag);
     this.subs.set(sub.id, sub);
@@ -322,23 +328,23 @@ export class SubscriptionNotifier {
 
   // --- NOTIFY ----------------------------------------------------------------------------------------
 
-  private notify(sub: Subscription, now: Millis): void {
+  private notify(sub: Subscription, now: Millis, force = false): void {
     if (sub.ending) return;
     if (sub.pending) {
       sub.dirty = true;
+      sub.forced ||= force;
       return;
     }
+    const unchanged = sub.sentBody !== null && this.render(sub, 0) === sub.sentBody;
+    if (unchanged && !force && !sub.forced) return;
+    sub.forced = false;
     const expires = Math.max(0, Math.ceil((sub.expiresAt - now) / 1000));
     this.sendNotify(sub, { state: 'active', expires }, now);
   }
 
   private sendNotify(sub: Subscription, state: SubscriptionStateValue, now: Millis): void {
-    const current = this.states.get(resourceKey(sub.spec.name, sub.resource))?.state;
-    const body = sub.spec.render(current, {
-      entity: sub.entity,
-      version: sub.version++,
-      resource: sub.resource,
-    });
+    if (state.state === 'active') sub.sentBody = this.render(sub, 0);
+    const body = this.render(sub, sub.version++);
     const { request, nextHop } = createInDialogRequest(sub.dialog, 'NOTIFY', {
       via: {
         protocol: 'SIP/2.0',
@@ -359,6 +365,11 @@ export class SubscriptionNotifier {
     sub.pending = txId;
     sub.dirty = false;
     this.byTx.set(txId, sub);
+  }
+
+  private render(sub: Subscription, version: number): string {
+    const current = this.states.get(resourceKey(sub.spec.name, sub.resource))?.state;
+    return sub.spec.render(current, { entity: sub.entity, version, resource: sub.resource });
   }
 
   private onNotifyResponse(txId: string, res: SipResponse, now: Millis): void {
