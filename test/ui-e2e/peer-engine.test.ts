@@ -473,7 +473,20 @@ describe('PeerEngine calls', () => {
       ok: true,
       value: {},
     });
-    expect(fake.pbxCalls).toEqual(['answer in-1', 'hangup in-2', 'transfer in-1 104']);
+    // With a phone that can reject: "send to voicemail" answers 486 (busy: the caller's voicemail).
+    const pbx = fake.host.pbx;
+    if (!pbx) throw new Error('no pbx');
+    pbx.reject = (id, status) => fake.pbxCalls.push(`reject ${id} ${status}`);
+    fake.callEvent({ type: 'incoming', call: 'in-3', from: 'sip:103@10.0.0.3' });
+    expect(await run(engine, { type: 'call.decline', callId: 'in-3', toVoicemail: true })).toEqual({
+      ok: true,
+      value: {},
+    });
+    expect(await run(engine, { type: 'call.decline', callId: 'in-1', toVoicemail: true })).toMatchObject({
+      ok: false,
+      error: 'invalid',
+    });
+    expect(fake.pbxCalls).toEqual(['answer in-1', 'hangup in-2', 'transfer in-1 104', 'reject in-3 486']);
     expect(
       seen.filter((e) => e.type === 'call.state').map((e) => (e as { call: { state: string } }).call.state),
     ).toEqual(['active']);

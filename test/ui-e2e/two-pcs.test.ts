@@ -484,6 +484,16 @@ describe('settings and voicemail served by the real engine', () => {
     expect(wav.value.samples.length).toBeGreaterThan(8000);
     expect(blockToneStrength(wav.value.samples.subarray(2000), 440, 8000)).toBeGreaterThan(0.5);
     await shot(b2, 'voicemail-greeting-102');
+    // "Send to voicemail" on an incoming call: the caller's own peer answers as 102's voicemail.
+    await pa.getByPlaceholder('Extension or SIP address').fill('102');
+    await pa.locator('section.dialpad button[type="submit"]').click();
+    const incoming = pb.getByRole('alertdialog');
+    await expect.poll(() => incoming.count(), { timeout: 15_000 }).toBe(1);
+    await incoming.getByRole('button', { name: 'Send to voicemail' }).click();
+    await expect.poll(() => incoming.count(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => pa.getByText('In call').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    await pa.getByRole('button', { name: 'Hang up' }).click();
+    await expect.poll(() => pa.getByText('In call').count(), { timeout: 10_000 }).toBe(0);
     const r = await b2.engine.command({ type: 'voicemail.list' });
     expect(r.ok && r.value.messages[0].heard).toBe(true);
     expect(await b2.page.csp()).toEqual([]);

@@ -72,6 +72,8 @@ export interface HostPbx {
   transfer(callId: string, target: string): Promise<number>;
   /** RFC 4733 digits; returns how many were queued (0: DTMF not negotiated). */
   sendDtmf(callId: string, digits: string): number;
+  /** Refuses a ringing incoming call with `status` (486: the caller's plan goes to voicemail). */
+  reject?(callId: string, status: number): void;
   onEvent(listener: (e: HostCallEvent) => void): () => void;
 }
 

@@ -469,11 +469,18 @@ function handlers(box: Box, enrollment: EngineEnrollment | undefined): CommandHa
           return okReply<'call.answer'>({});
         }),
       ),
-    // Declining rings off with the UA's rejection; voicemail (issue 6) is not there yet.
+    // Declining rings off with the UA's rejection (603); to voicemail answers 486 Busy Here.
     'call.decline': (cmd) =>
       needPbx((pbx) =>
         knownCall(cmd.callId, () => {
-          if (cmd.toVoicemail) return errReply('not-available', 'voicemail is not available yet');
+          if (cmd.toVoicemail) {
+            if (!pbx.reject) return errReply('not-available', 'this phone cannot send a call to voicemail');
+            if (engine().liveCalls().get(cmd.callId)?.state !== 'incoming')
+              return errReply('invalid', `call ${cmd.callId} is not ringing`);
+            // Busy Here: the caller's peer follows the callee's busy plan (voicemail by default).
+            pbx.reject(cmd.callId, 486);
+            return okReply<'call.decline'>({});
+          }
           pbx.hangup(cmd.callId);
           return okReply<'call.decline'>({});
         }),

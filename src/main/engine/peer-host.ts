@@ -45,7 +45,11 @@ type PbxLike = Pick<
   | 'setOfficeConfig'
   | 'dialPlan'
 > & {
-  phone: { sendDtmf(callId: string, digits: string): number } & PhoneMediaHooks;
+  phone: {
+    sendDtmf(callId: string, digits: string): number;
+    ua: { reject(callId: string, status: number, now: number): void };
+    host: { act<T>(f: (now: number) => T): T };
+  } & PhoneMediaHooks;
 };
 
 /** The pbx events the engine reads, narrowed from PbxEvent. */
@@ -74,6 +78,8 @@ export function pbxHost(pbx: PbxLike): HostPbx {
     resume: (id) => pbx.resume(id),
     transfer: (id, t) => pbx.transfer(id, t),
     sendDtmf: (id, d) => pbx.phone.sendDtmf(id, d),
+    // The softphone's UA rejects with any status; its hangup() would always say 603.
+    reject: (id, status) => pbx.phone.host.act((now) => pbx.phone.ua.reject(id, status, now)),
     onEvent(listener) {
       const on = (e: PbxEvent) => {
         const c = callEventOf(e);
