@@ -91,7 +91,11 @@ function notifyFor(event: EngineEvent): void {
     n.on('click', showWindow);
     n.show();
   } else if (event.type === 'voicemail.new') {
-    const n = new Notification({ title: 'New voicemail', body: `From ${event.message.from}` });
+    const from = event.message.from;
+    const n = new Notification({
+      title: 'New voicemail',
+      body: `From ${from.displayName || from.extension || from.uri}`,
+    });
     n.on('click', showWindow);
     n.show();
   }
