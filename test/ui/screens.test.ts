@@ -102,7 +102,8 @@ describe('renderer in Chromium', () => {
     const alert = page.getByRole('alert');
     await expect.poll(() => alert.textContent()).toContain('Extension 102 is already taken');
     // The error takes the focus, so a keyboard or screen-reader user lands on it.
-    expect(await alert.evaluate((el) => el === document.activeElement)).toBe(true);
+    // (polled: the focus moves in an effect after the text renders, later on a loaded machine)
+    await expect.poll(() => alert.evaluate((el) => el === document.activeElement)).toBe(true);
     await shot(page, 'first-run-extension-taken');
 
     await page.getByLabel('Extension').fill('105');
