@@ -2,11 +2,13 @@
 // calls to it), answers when the service says so, plays a per-call AudioSource, hands received
 // audio to per-call sinks and reports RFC 4733 digits (and SIP INFO dtmf-relay from phones that use
 // it). Unlike SoftPhone it reports each call's Request-URI user: that names the box and the service.
+// A late offer (INVITE without SDP, RFC 3261 13.2.1) gets our offer in the 200; media starts with
+// the answer in the ACK.
 import { randomBytes } from 'node:crypto';
 import type { Codec } from '../../core/sdp/codecs.ts';
 import { SUPPORTED_CODECS } from '../../core/sdp/codecs.ts';
 import { LocalSdpSession } from '../../core/sdp/offer-answer.ts';
-import type { MediaDescription } from '../../core/sdp/parse.ts';
+import { type MediaDescription, parseMediaDescription } from '../../core/sdp/parse.ts';
 import { bodyText, type SipRequest, textBody } from '../../core/sip/message.ts';
 import { UserAgentCore } from '../../core/sip/ua/core.ts';
 import type { CallEndReason, UaEffect, UaEvent } from '../../core/sip/ua/types.ts';
@@ -28,7 +30,9 @@ interface UaCall {
   socket: RtpSocketPair;
   sdp: LocalSdpSession;
   answerSdp: string;
-  remote: MediaDescription;
+  /** Null until the ACK brings the answer to a late offer. */
+  remote: MediaDescription | null;
+  answered: { source: AudioSource; sinks: AudioSink[] } | null;
   media: MediaSession | null;
   ended: boolean;
 }
@@ -95,33 +99,39 @@ export class VoicemailUa {
     return () => this.listeners.delete(listener);
   }
 
-  /** Answers a ringing call: media starts at once with `source` out and `sinks` in. */
+  /** Answers a ringing call: media starts at once (late offer: with the ACK), `source` out, `sinks` in. */
   answer(callId: string, source: AudioSource, sinks: AudioSink[]): boolean {
     const call = this.calls.get(callId);
-    if (!call || call.ended || call.media) return false;
-    const r = call.remote;
+    if (!call || call.ended || call.answered) return false;
+    call.answered = { source, sinks };
     this.host.act((now) => this.ua.accept(callId, { body: textBody(call.answerSdp), contentType: SDP }, now));
+    this.startMedia(call);
+    return true;
+  }
+
+  private startMedia(call: UaCall): void {
+    const r = call.remote;
+    if (!r || !call.answered || call.media || call.ended) return;
     call.media = new MediaSession({
       socket: call.socket,
       codec: { name: r.codec.name, pt: r.codec.pt },
       dtmfPt: r.dtmfPt,
       remote: r.hold ? null : { transport: 'UDP', host: r.address, port: r.port },
-      source,
-      sinks,
+      source: call.answered.source,
+      sinks: call.answered.sinks,
       cname: `voicemail@${this.advertise}`,
       onEvent: (ev) => {
-        if (ev.type === 'dtmf') this.emit({ type: 'dtmf', call: callId, digit: ev.digit });
+        if (ev.type === 'dtmf') this.emit({ type: 'dtmf', call: call.id, digit: ev.digit });
       },
     });
     call.media.start();
-    return true;
   }
 
   /** Ends a call in whatever state it is (BYE once answered, else a final error response). */
   hangup(callId: string, status = 480): void {
     const call = this.calls.get(callId);
     if (!call || call.ended) return;
-    if (call.media) this.host.act((now) => this.ua.hangup(callId, now));
+    if (call.answered) this.host.act((now) => this.ua.hangup(callId, now));
     else this.host.act((now) => this.ua.reject(callId, status, now));
   }
 
@@ -143,6 +153,9 @@ export class VoicemailUa {
       case 'reinvite':
         this.onReinvite(e);
         return;
+      case 'call-answered':
+        this.onAck(e.call, e.message.body);
+        return;
       case 'call-ended': {
         const call = this.calls.get(e.call);
         if (call) void this.finish(call, e.reason);
@@ -163,12 +176,6 @@ export class VoicemailUa {
   }
 
   private async onIncoming(e: Extract<UaEvent, { type: 'incoming-call' }>): Promise<void> {
-    if (e.request.body.length === 0) {
-      // Late offer (no SDP in the INVITE) is not supported by the voicemail.
-      this.log.warn('voicemail call without an SDP offer refused', { call: e.call });
-      this.host.act((now) => this.ua.reject(e.call, 488, now));
-      return;
-    }
     let socket: RtpSocketPair;
     try {
       socket = await RtpSocketPair.open(this.bind, this.ports);
@@ -182,25 +189,47 @@ export class VoicemailUa {
       return;
     }
     const sdp = new LocalSdpSession(randomBytes(6).readUIntBE(0, 6), 1);
-    const answer = sdp.answer(e.request.body, this.localMedia(socket.port));
-    if (!answer.ok) {
-      this.log.info('voicemail call refused: SDP', { error: answer.error });
-      await socket.close();
-      this.host.act((now) => this.ua.reject(e.call, 488, now));
-      return;
+    const local = this.localMedia(socket.port);
+    let answerSdp: string;
+    let remote: MediaDescription | null = null;
+    if (e.request.body.length === 0) answerSdp = sdp.offer(local);
+    else {
+      const answer = sdp.answer(e.request.body, local);
+      if (!answer.ok) {
+        this.log.info('voicemail call refused: SDP', { error: answer.error });
+        await socket.close();
+        this.host.act((now) => this.ua.reject(e.call, 488, now));
+        return;
+      }
+      answerSdp = answer.value.sdp;
+      remote = answer.value.remote;
     }
-    const call: UaCall = {
+    this.calls.set(e.call, {
       id: e.call,
       socket,
       sdp,
-      answerSdp: answer.value.sdp,
-      remote: answer.value.remote,
+      answerSdp,
+      remote,
+      answered: null,
       media: null,
       ended: false,
-    };
-    this.calls.set(e.call, call);
+    });
     this.host.act((now) => this.ua.ringing(e.call, now));
     this.emit({ type: 'incoming', call: e.call, target: e.request.uri.user ?? '', request: e.request });
+  }
+
+  /** The ACK of our 200: for a late offer it carries the caller's answer, and media can start. */
+  private onAck(callId: string, body: Uint8Array): void {
+    const call = this.calls.get(callId);
+    if (!call || call.remote) return;
+    const md = parseMediaDescription(body, this.codecs);
+    if (!md.ok) {
+      this.log.warn('voicemail: no usable answer in the ACK; hanging up', { call: callId, error: md.error });
+      this.hangup(callId);
+      return;
+    }
+    call.remote = md.value;
+    this.startMedia(call);
   }
 
   /** A re-INVITE (session refresh, a phone's hold): answer it and follow the new address. */
