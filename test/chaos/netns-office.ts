@@ -11,8 +11,16 @@ import { askPeer } from '../../src/main/control/client.ts';
 import type { ControlRequest } from '../../src/main/control/protocol.ts';
 import { ROOT, tempDir } from '../helpers/processes.ts';
 import type { LanHost, NetnsLab } from '../lan/netns.ts';
-import { mustSucceed, type OfficePeer, runPeer } from '../office/harness.ts';
-import { enrollOffice, inNs, OVERLAY_PORT, type Pc } from '../office/lan.ts';
+import {
+  cli,
+  createOffice,
+  dataDirs,
+  invite,
+  mustSucceed,
+  type OfficePeer,
+  runPeer,
+} from '../office/harness.ts';
+import { inNs, OVERLAY_PORT, type Pc } from '../office/lan.ts';
 
 export const SIP_PORT = 5060;
 const PHONE_PASSWORD = 'chaos-pw';
@@ -28,7 +36,10 @@ export interface NetnsOffice {
   env: NodeJS.ProcessEnv;
 }
 
-/** Enrolls `n` PCs (joins by --peer), adds a desk-phone account on each, starts them all. */
+/**
+ * Enrolls `n` PCs (joins by --peer through the admin, in parallel; a join that times out on this
+ * loaded machine is retried with a fresh code), adds a desk-phone account on each, starts them all.
+ */
 export async function startNetnsOffice(
   lab: NetnsLab,
   n: number,
@@ -36,16 +47,14 @@ export async function startNetnsOffice(
   env: NodeJS.ProcessEnv,
 ): Promise<NetnsOffice> {
   const hosts = lab.lan({ hosts: n + 1 });
-  const phone = hosts[n];
-  const admin = `${hosts[0].address}:${OVERLAY_PORT}`;
-  const pcs = await enrollOffice(hosts.slice(0, n), name, env, (pc) =>
-    pc.host === hosts[0] ? [] : ['--peer', admin],
-  );
-  // The admin ran for the joins with the enrollment defaults; now every PC runs as the office will.
-  await pcs[0].peer?.stop();
-  const office: NetnsOffice = { name, pcs, phone, env };
-  for (const pc of pcs) {
-    await mustSucceed([
+  const dirs = dataDirs(hosts.slice(0, n).map((_, i) => `pc${i + 1}`));
+  const pcs: Pc[] = hosts
+    .slice(0, n)
+    .map((host, i) => ({ host, dir: dirs[`pc${i + 1}`], extension: String(101 + i) }));
+  const office: NetnsOffice = { name, pcs, phone: hosts[n], env };
+  await createOffice(pcs[0].dir, name, pcs[0].extension);
+  const addDeskPhone = (pc: Pc) =>
+    mustSucceed([
       'phone',
       'add',
       '--data',
@@ -55,9 +64,32 @@ export async function startNetnsOffice(
       '--password',
       PHONE_PASSWORD,
     ]);
-  }
+  await addDeskPhone(pcs[0]);
   pcs[0].peer = await startOfficePc(office, pcs[0], []);
-  await Promise.all(pcs.slice(1).map(async (pc) => (pc.peer = await startOfficePc(office, pc, [pcs[0]]))));
+  const admin = `${pcs[0].host.address}:${OVERLAY_PORT}`;
+  let invites: Promise<unknown> = Promise.resolve();
+  await Promise.all(
+    pcs.slice(1).map(async (pc) => {
+      for (let attempt = 1; ; attempt++) {
+        // One invite at a time: two `office invite` on one folder at once can hit "database is locked".
+        const next = invites.then(() => invite(pcs[0].dir, pc.extension));
+        invites = next.catch(() => undefined);
+        const code = await next;
+        const r = await cli(
+          ['join', '--data', pc.dir, '--extension', pc.extension, '--code', code, '--peer', admin],
+          {
+            env,
+            wrap: inNs(pc.host.ns),
+            timeoutMs: 40_000,
+          },
+        );
+        if (r.code === 0) break;
+        if (attempt === 3) throw new Error(`join of ${pc.extension} failed 3 times: ${r.stderr.slice(-500)}`);
+      }
+      await addDeskPhone(pc);
+      pc.peer = await startOfficePc(office, pc, [pcs[0]]);
+    }),
+  );
   return office;
 }
 
