@@ -41,13 +41,18 @@ describe('desk phone BLF (dialog) and MWI (message-summary) at the gateway peer'
       peers,
     );
 
-    phone = await RawDeskPhone.start({
-      user: '201',
-      password: 'secret-201',
-      domain: 'office',
-      proxyPort: Number(g.ready.sipPort),
-    });
-    expect((await phone.register()).status).toBe(200);
+    /** A raw desk phone of account `user` registered (digest) at G. */
+    const registered = async (user: string) => {
+      const p = await RawDeskPhone.start({
+        user,
+        password: `secret-${user}`,
+        domain: 'office',
+        proxyPort: Number(g.ready.sipPort),
+      });
+      expect((await p.register()).status).toBe(200);
+      return p;
+    };
+    phone = await registered('201');
 
     // --- BLF: dialog package for 102 ---
     const { response, sub } = await phone.subscribe('102', 'dialog');
@@ -136,13 +141,7 @@ describe('desk phone BLF (dialog) and MWI (message-summary) at the gateway peer'
     expect(direct.map(statusOf)).toEqual([403]);
 
     // --- BLF of another desk phone of this gateway: it publishes no PRESENCE, its calls tell ---
-    other = await RawDeskPhone.start({
-      user: '202',
-      password: 'secret-202',
-      domain: 'office',
-      proxyPort: Number(g.ready.sipPort),
-    });
-    expect((await other.register()).status).toBe(200);
+    other = await registered('202');
     const blf202 = await phone.subscribe('202', 'dialog');
     expect(blf202.response.status).toBe(200);
     const states202 = () =>
