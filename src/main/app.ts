@@ -155,7 +155,7 @@ export async function startApp(opts: StartAppOptions): Promise<RunningApp> {
       const id = peer.office?.identity;
       if (!id?.admin || !id.caKeyEncryptedPem) throw new Error('this PC is not the office admin');
       if (!openCaKey(id.caKeyEncryptedPem, pass).ok)
-        throw new Error('the passphrase does not open the office CA key');
+        throw new Error('That passphrase does not open the office CA key');
       passphrase = pass;
       return restart();
     },

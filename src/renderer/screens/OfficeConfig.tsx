@@ -18,7 +18,8 @@ export function AdminUnlock() {
     void run(async () => {
       setError(null);
       const r = await engine.command({ type: 'admin.unlock', passphrase });
-      if (!r.ok) return setError(errorText(r));
+      // 'denied' carries the reason (a wrong passphrase); other errors read as usual.
+      if (!r.ok) return setError(r.error === 'denied' && r.message ? `${r.message}.` : errorText(r));
       setPassphrase('');
       dispatch({ type: 'status', status: r.value });
     });
