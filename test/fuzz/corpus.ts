@@ -5,6 +5,11 @@
 // client frames of real commands.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import wavefile from 'wavefile';
+import { encodeReceiverReport, encodeSdesCname, encodeSenderReport } from '../../src/core/media/rtcp.ts';
+import { encodeRtp } from '../../src/core/media/rtp.ts';
+import { encodeTelephoneEvent } from '../../src/core/media/telephone-event.ts';
+import { encodeWav } from '../../src/core/media/wav.ts';
 import { encodeFrame } from '../../src/core/overlay/frame.ts';
 import type { OverlayMessage } from '../../src/core/overlay/messages.ts';
 import { OverlayNode } from '../../src/core/overlay/node.ts';
@@ -365,4 +370,123 @@ export function apiCorpus(): Uint8Array[] {
   const frames = commands.map((command, i) => JSON.stringify({ kind: 'command', id: i, command }));
   frames.push(JSON.stringify({ kind: 'auth', token: 'tok3n' }));
   return frames.map((f) => new Uint8Array(Buffer.from(f, 'utf8')));
+}
+
+/** WAV files as phones and editors write them: 8/16/48 kHz, 8-bit, G.711, 24-bit, float, stereo. */
+export function wavCorpus(): Uint8Array[] {
+  const tone = (n: number, rate: number) =>
+    Int16Array.from({ length: n }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)));
+  const out = [8000, 16000, 48000].map((rate) => encodeWav({ sampleRate: rate, samples: tone(400, rate) }));
+  const make = (channels: number, rate: number, depth: string, samples: ArrayLike<number>) => {
+    const w = new wavefile.WaveFile();
+    w.fromScratch(channels, rate, depth, samples as number[]);
+    return new Uint8Array(w.toBuffer());
+  };
+  out.push(
+    make(
+      1,
+      8000,
+      '8',
+      Array.from({ length: 300 }, (_, i) => 128 + ((i * 7) % 100)),
+    ),
+  );
+  out.push(
+    make(
+      1,
+      8000,
+      '8m',
+      Array.from({ length: 300 }, (_, i) => (i * 13) & 0xff),
+    ),
+  );
+  out.push(
+    make(
+      1,
+      8000,
+      '8a',
+      Array.from({ length: 300 }, (_, i) => (i * 29) & 0xff),
+    ),
+  );
+  out.push(
+    make(
+      1,
+      16000,
+      '24',
+      Array.from({ length: 300 }, (_, i) => i * 1000),
+    ),
+  );
+  out.push(
+    make(
+      1,
+      44100,
+      '32f',
+      Array.from({ length: 300 }, (_, i) => Math.sin(i / 10) / 2),
+    ),
+  );
+  out.push(
+    make(
+      2,
+      48000,
+      '16',
+      Array.from({ length: 600 }, (_, i) => (i % 2 ? 1 : -1) * i * 10),
+    ),
+  );
+  return out;
+}
+
+/** Little-endian u32 values at the boundaries a WAV header's rate/size fields may take. */
+export const WAV_TOKENS: number[][] = [0, 1, 2, 7999, 8000, 0x7fffffff, 0xffffffff, 65535].map((n) => [
+  n & 0xff,
+  (n >>> 8) & 0xff,
+  (n >>> 16) & 0xff,
+  (n >>> 24) & 0xff,
+]);
+
+/** RTP with CSRCs, a header extension, padding, DTMF; RTCP SR, RR and SDES. */
+export function rtpCorpus(): Uint8Array[] {
+  const payload = new Uint8Array(160).fill(0xff);
+  return [
+    encodeRtp({ payloadType: 0, sequence: 1, timestamp: 160, ssrc: 0x1234, payload }),
+    encodeRtp({
+      payloadType: 8,
+      sequence: 65535,
+      timestamp: 0xffffffff,
+      ssrc: 1,
+      marker: true,
+      csrcs: [1, 2, 3],
+      payload,
+    }),
+    encodeRtp({
+      payloadType: 0,
+      sequence: 7,
+      timestamp: 9,
+      ssrc: 2,
+      extension: { profile: 0xbede, data: new Uint8Array(8) },
+      paddingLength: 4,
+      payload,
+    }),
+    encodeRtp({
+      payloadType: 101,
+      sequence: 8,
+      timestamp: 10,
+      ssrc: 3,
+      payload: encodeTelephoneEvent({ event: 5, end: true, volume: 10, duration: 800 }),
+    }),
+    encodeSenderReport(
+      0x1234,
+      { ntpSec: 1, ntpFrac: 2, rtpTimestamp: 3, packetCount: 4, octetCount: 5 } as never,
+      [],
+    ),
+    encodeReceiverReport(0x1234, [
+      {
+        ssrc: 9,
+        fractionLost: 1,
+        cumulativeLost: 2,
+        highestSeq: 3,
+        jitter: 4,
+        lastSr: 5,
+        delaySinceLastSr: 6,
+      },
+    ]),
+    encodeSdesCname(0x1234, 'alice@10.0.0.1'),
+  ];
 }

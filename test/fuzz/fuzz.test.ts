@@ -9,7 +9,15 @@ import { describeReport, fuzz, iterations } from './harness.ts';
 import { TARGETS } from './targets.ts';
 
 // Defaults keep the file under ~40 s on a loaded 2-core box (printed per target).
-const DEFAULTS: Record<string, number> = { sip: 20_000, sdp: 6000, overlay: 6000, records: 2000, api: 15_000 };
+const DEFAULTS: Record<string, number> = {
+  sip: 20_000,
+  sdp: 6000,
+  overlay: 6000,
+  records: 2000,
+  api: 15_000,
+  wav: 3000,
+  rtp: 20_000,
+};
 const SEED = Number(process.env.FUZZ_SEED ?? 20261122);
 const MB = 1024 * 1024;
 // Per-input bound: real inputs take microseconds to a few ms (an RSA verify); a hang is 100x that.

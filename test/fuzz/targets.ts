@@ -4,6 +4,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import { commandSchema } from '../../src/core/api/contract.ts';
 import { parseClientMessage } from '../../src/core/api/wire.ts';
+import { resample } from '../../src/core/media/resample.ts';
+import { decodeRtcp } from '../../src/core/media/rtcp.ts';
+import { decodeRtp, encodeRtp } from '../../src/core/media/rtp.ts';
+import { decodeTelephoneEvent } from '../../src/core/media/telephone-event.ts';
+import { decodeWav } from '../../src/core/media/wav.ts';
 import { decodeFrame, encodeFrame, FrameReader } from '../../src/core/overlay/frame.ts';
 import type { OverlayMessage } from '../../src/core/overlay/messages.ts';
 import { OverlayNode } from '../../src/core/overlay/node.ts';
@@ -18,7 +23,15 @@ import { OfficeValueValidator } from '../../src/core/security/value-validator.ts
 import { parseChallenge, parseCredentials } from '../../src/core/sip/digest.ts';
 import { parseMessage, parseNameAddrList } from '../../src/core/sip/parse.ts';
 import { serializeMessage } from '../../src/core/sip/serialize.ts';
-import { apiCorpus, overlayCorpus, sdpCorpus, sipCorpus } from './corpus.ts';
+import {
+  apiCorpus,
+  overlayCorpus,
+  rtpCorpus,
+  sdpCorpus,
+  sipCorpus,
+  WAV_TOKENS,
+  wavCorpus,
+} from './corpus.ts';
 import { CBOR_TOKENS, Mutator, mulberry32, type Rand, SDP_TOKENS, SIP_TOKENS } from './mutator.ts';
 import { mutateValue } from './value-mutator.ts';
 
@@ -263,4 +276,63 @@ export const api: FuzzTarget = {
   },
 };
 
-export const TARGETS: readonly FuzzTarget[] = [sip, sdp, overlay, records, api];
+// ---- Media: WAV files (a greeting is any member's WAV, decoded and resampled by the caller's
+// peer) and RTP/RTCP/telephone-event packets (from anyone who can reach an RTP port).
+
+/** Decoding then resampling to 8 kHz must not turn a small file into a huge buffer. */
+const MAX_SAMPLES_PER_BYTE = 2;
+
+export const wav: FuzzTarget = {
+  name: 'wav',
+  run(input) {
+    const d = decodeWav(input);
+    if (!d.ok) return d.error.reason ? undefined : 'refused without a reason';
+    const { samples, sampleRate } = d.value;
+    // What box-records and loadWav8k do next; refuse before allocating what a hostile rate asks.
+    const out8k = Math.ceil((samples.length * 8000) / sampleRate);
+    if (out8k > MAX_SAMPLES_PER_BYTE * input.length)
+      return `a ${input.length}-byte WAV at ${sampleRate} Hz becomes ${out8k} samples at 8 kHz`;
+    const pcm = sampleRate === 8000 ? samples : resample(samples, sampleRate, 8000);
+    return pcm.length === out8k || Math.abs(pcm.length - out8k) <= 1 ? undefined : 'resampled length differs';
+  },
+  inputs(seed) {
+    const rand = mulberry32(seed);
+    const m = new Mutator(rand, wavCorpus(), { byteTokens: WAV_TOKENS, maxLength: 256 * 1024 });
+    return () => m.next();
+  },
+};
+
+export const rtp: FuzzTarget = {
+  name: 'rtp',
+  run(input) {
+    decodeRtcp(input);
+    const r = decodeRtp(input);
+    if (!r.ok) return undefined;
+    decodeTelephoneEvent(r.packet.payload);
+    const again = decodeRtp(encodeRtp(r.packet));
+    if (!again.ok) return `re-encoded packet refused: ${again.error.reason}`;
+    const { payload, sequence, timestamp, ssrc, payloadType, marker } = r.packet;
+    const core = { payload, sequence, timestamp, ssrc, payloadType, marker };
+    const b = again.packet;
+    if (
+      !isDeepStrictEqual(core, {
+        payload: b.payload,
+        sequence: b.sequence,
+        timestamp: b.timestamp,
+        ssrc: b.ssrc,
+        payloadType: b.payloadType,
+        marker: b.marker,
+      })
+    )
+      return 're-encoded packet decodes to another packet';
+    return undefined;
+  },
+  inputs(seed) {
+    const m = new Mutator(mulberry32(seed), rtpCorpus(), {
+      byteTokens: [[0x80], [0xa0], [0x90], [0xbf], [0xff, 0xff], [0, 0]],
+    });
+    return () => m.next();
+  },
+};
+
+export const TARGETS: readonly FuzzTarget[] = [sip, sdp, overlay, records, api, wav, rtp];

@@ -30,6 +30,12 @@ interface FmtChunk {
 }
 
 const MAX_WAV_BYTES = 512 * 1024 * 1024;
+/**
+ * Rates real files use. A greeting is any member's WAV, resampled to 8 kHz by the caller's peer:
+ * a header's 1 Hz would make that 8000x the samples, 268 MHz a filter that runs for a minute.
+ */
+export const MIN_WAV_RATE = 8000;
+export const MAX_WAV_RATE = 192_000;
 
 export function decodeWav(bytes: Uint8Array): WavResult {
   if (!(bytes instanceof Uint8Array) || bytes.length < 12)
@@ -53,7 +59,7 @@ export function decodeWav(bytes: Uint8Array): WavResult {
       for (let c = 0; c < channels; c++) sum += raw[i * channels + c];
       samples[i] = Math.round(sum / channels);
     }
-    if (!Number.isInteger(fmt.sampleRate) || fmt.sampleRate <= 0) {
+    if (!Number.isInteger(fmt.sampleRate) || fmt.sampleRate < MIN_WAV_RATE || fmt.sampleRate > MAX_WAV_RATE) {
       return { ok: false, error: { code: 'unsupported-format', reason: `sample rate ${fmt.sampleRate}` } };
     }
     return { ok: true, value: { sampleRate: fmt.sampleRate, samples } };
