@@ -164,6 +164,7 @@ export class Mailbox {
     const { value, meta } = await this.entry(id);
     const names = voicemailChunkNames(this.owner, meta);
     const started = Date.now();
+    this.log.info('fetching voicemail audio', { id, chunks: names.length, bytes: meta.size });
     let done = 0;
     const chunks = await Promise.all(
       names.map(async (name, i) => {
