@@ -35,6 +35,12 @@ describe('*97: PIN by DTMF, play, delete', () => {
     await office?.stop();
   });
 
+  it("the owner's desk phone rings beside the owner's app: both contacts stay registered", async () => {
+    await until('two contacts', async () => ((await gw().pbx?.lookup('101')) ?? []).length === 2, 10_000);
+    const contacts = (await gw().pbx?.lookup('101')) ?? [];
+    expect(contacts.map((c) => c.deskPhone).sort()).toEqual([false, true]);
+  }, 20_000);
+
   it("the owner's desk phone: PIN, the message plays (440 Hz arrives), 7 deletes it", async () => {
     // A message for 101 (DND sends the call to voicemail; the default busy greeting plays first).
     const since = caller.dial('101');

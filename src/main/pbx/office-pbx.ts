@@ -529,8 +529,18 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
       // MESSAGE goes to the proxy (the softphone does not take requests other than calls).
       gatewaySipAddress: this.sipUri,
     };
+    this.ownContact = contact;
     this.publisher.set(extension, [contact], Date.now(), displayName);
     await this.drainPublisher();
+  }
+
+  /** This user's softphone contact: the user's own desk phone (*97) registers beside it, not over it. */
+  private ownContact: RegistrationContact | null = null;
+
+  private withOwnContact(aor: string, contacts: RegistrationContact[]): RegistrationContact[] {
+    return aor === this.opts.identity.extension && this.ownContact
+      ? [this.ownContact, ...contacts]
+      : contacts;
   }
 
   /** Stores this peer's registrations again (after the office's ring changed, e.g. a merge). */
@@ -594,14 +604,17 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
         break;
       case 'publish':
         this.emit('event', { type: 'desk-phone', extension: e.aor, registered: true });
-        this.publisher.set(e.aor, e.contacts, Date.now(), e.displayName);
+        this.publisher.set(e.aor, this.withOwnContact(e.aor, e.contacts), Date.now(), e.displayName);
         void this.drainPublisher();
         break;
-      case 'unpublish':
+      case 'unpublish': {
         this.emit('event', { type: 'desk-phone', extension: e.aor, registered: false });
-        this.publisher.remove(e.aor, Date.now());
+        const left = this.withOwnContact(e.aor, []);
+        if (left.length > 0) this.publisher.set(e.aor, left, Date.now(), this.opts.identity.displayName);
+        else this.publisher.remove(e.aor, Date.now());
         void this.drainPublisher();
         break;
+      }
       case 'final': {
         this.outside.forget(e.id);
         clearTimeout(this.routing.get(e.id)?.expiry);
