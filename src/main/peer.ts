@@ -131,7 +131,7 @@ export class Peer {
         log: log.child({ component: 'voicemail' }),
       });
       pbx.setVoicemail(voicemail);
-      const running = { office, pbx, db, mailbox };
+      const running = { office, pbx, db, mailbox, presence };
       control = new ControlServer(
         config.dataDir,
         (req) => Peer.control(running, req),
@@ -190,7 +190,13 @@ export class Peer {
   }
 
   private static async control(
-    running: { office: OfficeNode; pbx: OfficePbx; db: PeerDatabase; mailbox: Mailbox | null } | null,
+    running: {
+      office: OfficeNode;
+      pbx: OfficePbx;
+      db: PeerDatabase;
+      mailbox: Mailbox | null;
+      presence?: PresenceService | null;
+    } | null,
     req: ControlRequest,
   ): Promise<unknown> {
     if (!running)
@@ -199,8 +205,12 @@ export class Peer {
     switch (req.op) {
       case 'status':
         return office.status();
-      case 'lookup':
-        return registrationLookup(pbx, office.identity.office, req.extension);
+      case 'lookup': {
+        const found = await registrationLookup(pbx, office.identity.office, req.extension);
+        // Presence rides along (JSON output): available / ringing / on-call / dnd / away / offline.
+        const presence = await running.presence?.get(req.extension).catch(() => undefined);
+        return presence ? { ...found, presence } : found;
+      }
       case 'join-requests':
         return office.enrollment?.pending() ?? [];
       case 'approve': {

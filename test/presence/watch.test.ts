@@ -7,7 +7,7 @@
 // This machine runs 8 test sessions on 2 cores: the assert allows a margin (CHANGE_LIMIT_MS) and
 // the measured figures are printed.
 import { afterAll, describe, expect, it } from 'vitest';
-import { killAll } from '../helpers/processes.ts';
+import { killAll, runCli } from '../helpers/processes.ts';
 import { enrolledFolders, nextEvent, type PresencePeer, startOffice } from './harness.ts';
 
 const GOAL_MS = 1000;
@@ -72,6 +72,9 @@ describe('presence: A watches B', () => {
     expect((dnd.view as { state: string }).state).toBe('dnd');
     await seen('dnd', t0, 'dnd');
     expect(a.events[mark - 1].note).toBe('in a meeting');
+    // `peerpbx lookup --json` on A's folder tells it too (through A's running peer).
+    const lookup = await runCli(['lookup', '--data', folders.dirs['101'], '--extension', '102', '--json']);
+    expect(JSON.parse(lookup.stdout).presence).toMatchObject({ state: 'dnd', note: 'in a meeting' });
     const settings = await b.request({ op: 'settings' });
     expect(settings.settings).toEqual({ dnd: true, noAnswerMs: 15000, voicemailPinHash: 'ab12' });
     // A call to B now diverts: B's phone does not ring.
