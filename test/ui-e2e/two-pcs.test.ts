@@ -496,6 +496,29 @@ describe('settings and voicemail served by the real engine', () => {
     await expect.poll(() => pa.getByText('In call').count(), { timeout: 10_000 }).toBe(0);
     const r = await b2.engine.command({ type: 'voicemail.list' });
     expect(r.ok && r.value.messages[0].heard).toBe(true);
+    // Export: the link saves the decrypted message as it is, an 8 kHz mono 16-bit WAV.
+    const save = item.getByRole('link', { name: 'Save as WAV' });
+    expect(await save.getAttribute('download')).toMatch(/^voicemail-.*\.wav$/);
+    expect(await save.getAttribute('href')).toMatch(/^blob:/);
+    // The blob holds exactly what voicemail.audio returned (the page cannot fetch blob: under its CSP).
+    const audioReply = await b2.engine.command({
+      type: 'voicemail.audio',
+      id: r.ok ? r.value.messages[0].id : '',
+    });
+    if (!audioReply.ok) throw new Error(audioReply.error);
+    const exported = decodeWav(new Uint8Array(Buffer.from(audioReply.value.base64, 'base64')));
+    expect(exported.ok && exported.value.sampleRate).toBe(8000);
+    expect(exported.ok && blockToneStrength(exported.value.samples, 440, 8000)).toBeGreaterThan(0.5);
+    // Delete: gone from the inbox and from the box in the overlay.
+    await pb.getByRole('button', { name: /^Voicemail/ }).click();
+    await item.getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => item.count(), { timeout: 10_000 }).toBe(0);
+    await expect
+      .poll(async () => {
+        const l = await b2.engine.command({ type: 'voicemail.list' });
+        return l.ok ? l.value.messages.length : l.error;
+      })
+      .toBe(0);
     expect(await b2.page.csp()).toEqual([]);
   }, 90_000);
 });
