@@ -294,11 +294,13 @@ export class OverlayNode {
       if (this.syncDueAt && now >= this.syncDueAt) {
         this.syncDueAt = 0;
         this.sendDigests(now);
+        this.handOffWatches(now);
       }
       if (now >= this.nextAntiEntropy) {
         this.nextAntiEntropy = now + this.config.antiEntropyMs;
         this.repairRounds = 0;
         this.sendDigests(now);
+        this.handOffWatches(now);
         this.handOffForeignValues(now);
         this.housekeeping(now);
       }
@@ -350,7 +352,11 @@ export class OverlayNode {
         break;
       case 'replicate': {
         this.acceptValues(now, msg.values, msg.from.id);
-        for (const w of msg.watches) this.holdWatch(w);
+        for (const w of msg.watches) {
+          // A watch handed to us as the responsible peer (a merge or a join moved it): the watcher
+          // has not seen what we hold, so it gets it now.
+          if (this.holdWatch(w) && this.table.responsibleFor(w.resourceId)) this.notifyOne(now, w);
+        }
         this.send(msg.from.id, { t: 'replicate-ack', from: this.me, tx: msg.tx });
         break;
       }
@@ -1132,31 +1138,61 @@ export class OverlayNode {
 
   // ---------------------------------------------------------------- watches
 
-  private holdWatch(reg: WatchRegistration): void {
+  /** Holds (or refreshes) a watch registration; true when it was new to us. */
+  private holdWatch(reg: WatchRegistration): boolean {
     const regs = this.heldWatches.get(reg.resourceId) ?? [];
     const i = regs.findIndex((w) => w.watchId === reg.watchId && w.watcher.id === reg.watcher.id);
     if (i >= 0) regs[i] = reg;
     else regs.push(reg);
     this.heldWatches.set(reg.resourceId, regs);
+    return i < 0;
+  }
+
+  /**
+   * Watches of resources another peer is responsible for go to that peer. A join hands them over
+   * in its answer, but when two rings merge (a healed split, peers that started apart and found
+   * each other) nobody else would: the watcher would wait for its refresh and miss what changed.
+   */
+  private handOffWatches(now: number): void {
+    const byTarget = new Map<NodeId, WatchRegistration[]>();
+    for (const [rid, regs] of this.heldWatches) {
+      if (this.table.responsibleFor(rid)) continue;
+      const to = this.table.nextHop(rid);
+      if (to === this.id) continue;
+      const live = regs.filter((w) => w.expires > now);
+      if (live.length === 0) continue;
+      const list = byTarget.get(to);
+      if (list) list.push(...live);
+      else byTarget.set(to, live);
+    }
+    for (const [to, watches] of byTarget)
+      this.send(to, { t: 'replicate', from: this.me, tx: 0, values: [], watches });
+  }
+
+  private notifyOne(now: number, w: WatchRegistration): void {
+    const values = this.store.get(w.resourceId, now);
+    if (values.length > 0 && w.expires > now) this.deliverNotify(w, values);
   }
 
   private notifyWatchers(now: number, rid: ResourceId): void {
     const regs = this.heldWatches.get(rid);
     if (!regs || !this.table.responsibleFor(rid)) return;
     const values = this.store.get(rid, now);
-    for (const w of regs) {
-      if (w.expires <= now) continue;
-      if (w.watcher.id === this.id) {
-        if (this.ownWatches.has(w.watchId))
-          this.emit({ type: 'watch-notify', watchId: w.watchId, resourceId: rid, values });
-        continue;
-      }
-      this.send(
-        w.watcher.id,
-        { t: 'notify', from: this.me, watchId: w.watchId, resourceId: rid, values },
-        w.watcher.address,
-      );
+    for (const w of regs) if (w.expires > now) this.deliverNotify(w, values);
+  }
+
+  private deliverNotify(w: WatchRegistration, values: StoredValue[]): void {
+    const rid = w.resourceId;
+    if (w.watcher.id === this.id) {
+      if (this.ownWatches.has(w.watchId))
+        this.emit({ type: 'watch-notify', watchId: w.watchId, resourceId: rid, values });
+      return;
     }
+    this.send(
+      w.watcher.id,
+      { t: 'notify', from: this.me, watchId: w.watchId, resourceId: rid, values },
+      w.watcher.address,
+    );
   }
 
   private refreshOwnWatches(now: number): void {
