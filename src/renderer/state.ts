@@ -91,6 +91,8 @@ function applyEvent(s: AppState, e: EngineEvent): AppState {
         : { ...s, calls: upsert(s.calls, e.call, (c) => c.id === e.call.id) };
     case 'voicemail.new':
       return { ...s, voicemail: [e.message, ...(s.voicemail ?? []).filter((m) => m.id !== e.message.id)] };
+    case 'voicemail.changed':
+      return { ...s, voicemail: e.messages };
     case 'join-request':
       return { ...s, joinRequests: upsert(s.joinRequests, e.request, (r) => r.id === e.request.id) };
     case 'enrollment':

@@ -915,6 +915,11 @@ describe('PeerEngine voicemail and presence', () => {
     expect(await run(engine, { type: 'voicemail.mark-heard', id: 'm1' })).toEqual({ ok: true, value: {} });
     expect(parts.messages[0].heard).toBe(true);
     expect(await run(engine, { type: 'voicemail.delete', id: 'm2' })).toEqual({ ok: true, value: {} });
+    parts.mailboxEmit({ type: 'changed' }); // e.g. deleted from a desk phone (*97)
+    expect(seen.at(-1)).toEqual({
+      type: 'voicemail.changed',
+      messages: [expect.objectContaining({ id: 'm1', heard: true })],
+    });
     expect(await run(engine, { type: 'voicemail.delete', id: 'm2' })).toMatchObject({
       ok: false,
       error: 'not-found',

@@ -376,6 +376,8 @@ export const EVENTS = {
   'call.incoming': object({ call }),
   'call.state': object({ call }),
   'voicemail.new': object({ message: voicemailMessage }),
+  /** The box changed otherwise (heard or deleted elsewhere, e.g. *97 on a desk phone; expired). */
+  'voicemail.changed': object({ messages: array(voicemailMessage, 1000) }),
   'join-request': object({ request: joinRequest }),
   /** Outcome of a join that waited for approval; `status` once enrolled. */
   enrollment: object({

@@ -117,6 +117,11 @@ export class PeerEngine extends UnavailableEngine {
       this.detach.push(
         box.on((e) => {
           if (e.type === 'new') this.emit({ type: 'voicemail.new', message: voicemailMessageOf(e.message) });
+          else
+            this.emit({
+              type: 'voicemail.changed',
+              messages: box.list().slice(0, 1000).map(voicemailMessageOf),
+            });
         }),
       );
     for (const m of host.members()) if (!m.self && m.extension) this.watchPresence(m.extension);
