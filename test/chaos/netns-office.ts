@@ -65,31 +65,51 @@ export async function startNetnsOffice(
       PHONE_PASSWORD,
     ]);
   await addDeskPhone(pcs[0]);
+  // Codes made before the admin runs: `office invite` next to the running peer can meet
+  // "database is locked" (its read-then-write transaction is not IMMEDIATE; reported).
+  const codes = new Map<Pc, string>();
+  for (const pc of pcs.slice(1)) codes.set(pc, await invite(pcs[0].dir, pc.extension));
   pcs[0].peer = await startOfficePc(office, pcs[0], []);
   const admin = `${pcs[0].host.address}:${OVERLAY_PORT}`;
-  let invites: Promise<unknown> = Promise.resolve();
-  await Promise.all(
-    pcs.slice(1).map(async (pc) => {
+  const freshCode = async (pc: Pc): Promise<string> => {
+    for (let i = 1; ; i++) {
+      try {
+        return await invite(pcs[0].dir, pc.extension);
+      } catch (e) {
+        if (i === 5 || !/database is locked/.test(String(e))) throw e;
+        await new Promise((r) => setTimeout(r, 500 * i));
+      }
+    }
+  };
+  // Two joins at a time: with all at once the admin (node-forge signing on a loaded machine) answered
+  // after the joiner had given up, leaving the extension taken and the PC not enrolled (reported).
+  const queue = pcs.slice(1);
+  const worker = async () => {
+    for (let pc = queue.shift(); pc; pc = queue.shift()) {
       for (let attempt = 1; ; attempt++) {
-        // One invite at a time: two `office invite` on one folder at once can hit "database is locked".
-        const next = invites.then(() => invite(pcs[0].dir, pc.extension));
-        invites = next.catch(() => undefined);
-        const code = await next;
+        const code = attempt === 1 ? (codes.get(pc) as string) : await freshCode(pc);
         const r = await cli(
           ['join', '--data', pc.dir, '--extension', pc.extension, '--code', code, '--peer', admin],
           {
             env,
             wrap: inNs(pc.host.ns),
-            timeoutMs: 40_000,
+            timeoutMs: 90_000,
           },
         );
         if (r.code === 0) break;
+        console.log(
+          `[netns-office] join of ${pc.extension} failed (attempt ${attempt}): ${r.stderr.trim().split('\n').pop()}`,
+        );
         if (attempt === 3) throw new Error(`join of ${pc.extension} failed 3 times: ${r.stderr.slice(-500)}`);
       }
       await addDeskPhone(pc);
-      pc.peer = await startOfficePc(office, pc, [pcs[0]]);
-    }),
-  );
+      const joined = pc;
+      starts.push(startOfficePc(office, joined, [pcs[0]]).then((p) => (joined.peer = p)));
+    }
+  };
+  const starts: Promise<unknown>[] = [];
+  await Promise.all([worker(), worker()]);
+  await Promise.all(starts);
   return office;
 }
 
