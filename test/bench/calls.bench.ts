@@ -8,6 +8,7 @@
 import { newOffice, overlayAddress, startPbxPeer } from '../calls/harness.ts';
 import { freePort } from '../helpers/ports.ts';
 import { killAll } from '../helpers/processes.ts';
+import { runBench } from './bench-main.ts';
 import { startKamailioReference } from './kamailio-reference.ts';
 import { TimingClient } from './sip-client.ts';
 import { loadStep, registerUas } from './sipp-load.ts';
@@ -208,11 +209,4 @@ async function main(): Promise<void> {
   await killAll();
 }
 
-main().then(
-  () => process.exit(0),
-  async (e: unknown) => {
-    console.error(e);
-    await killAll();
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -13,8 +13,8 @@ import Database from 'better-sqlite3';
 import { loadIdentity, openDataDatabase } from '../../src/main/identity/identity.ts';
 import { PeerSigner } from '../../src/main/overlay/peer-signer.ts';
 import { freePort } from '../helpers/ports.ts';
-import { killAll } from '../helpers/processes.ts';
 import { createOffice, dataDirs, runPeer } from '../office/harness.ts';
+import { runBench } from './bench-main.ts';
 import { startKamailioReference } from './kamailio-reference.ts';
 import { cpuPercent, memoryOf, mib, processTree } from './proc-stats.ts';
 import { ratio, summary } from './summary.ts';
@@ -147,14 +147,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().then(
-  async () => {
-    await killAll();
-    process.exit(0);
-  },
-  async (e: unknown) => {
-    console.error(e);
-    await killAll();
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -6,8 +6,8 @@
 // Run: node --import tsx test/bench/recovery.bench.ts [ROUNDS]
 
 import { allAtCopies, copies, membersAre, pollUntil, statusOf } from '../chaos/office-state.ts';
-import { killAll } from '../helpers/processes.ts';
 import { createOffice, dataDirs, invite, mustSucceed, type OfficePeer, runPeer } from '../office/harness.ts';
+import { runBench } from './bench-main.ts';
 import { ratio, summary } from './summary.ts';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
@@ -90,14 +90,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().then(
-  async () => {
-    await killAll();
-    process.exit(0);
-  },
-  async (e: unknown) => {
-    console.error(e);
-    await killAll();
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -5,9 +5,11 @@
 // Run: node --import tsx test/bench/rtp-load.bench.ts [SECONDS] [RATE]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { encodeWav } from '../../src/core/media/wav.ts';
 import { newOffice, overlayAddress, startPbxPeer } from '../calls/harness.ts';
 import { freePort } from '../helpers/ports.ts';
-import { killAll, tempDir } from '../helpers/processes.ts';
+import { tempDir } from '../helpers/processes.ts';
+import { runBench } from './bench-main.ts';
 import { type PhaseResult, Receiver } from './rtp-receiver.ts';
 import { TimingClient } from './sip-client.ts';
 import { loadStep, registerUas } from './sipp-load.ts';
@@ -19,24 +21,11 @@ const HOLD_MS = 5000;
 
 /** A 1 s 440 Hz tone, 8 kHz mono 16-bit PCM (the softphone loops it). */
 function toneWav(): string {
-  const n = 8000;
-  const b = Buffer.alloc(44 + n * 2);
-  b.write('RIFF', 0);
-  b.writeUInt32LE(36 + n * 2, 4);
-  b.write('WAVEfmt ', 8);
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20);
-  b.writeUInt16LE(1, 22);
-  b.writeUInt32LE(8000, 24);
-  b.writeUInt32LE(16000, 28);
-  b.writeUInt16LE(2, 32);
-  b.writeUInt16LE(16, 34);
-  b.write('data', 36);
-  b.writeUInt32LE(n * 2, 40);
-  for (let i = 0; i < n; i++)
-    b.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)), 44 + i * 2);
+  const samples = Int16Array.from({ length: 8000 }, (_, i) =>
+    Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)),
+  );
   const file = join(tempDir('rtp-load-'), 'tone.wav');
-  writeFileSync(file, b);
+  writeFileSync(file, encodeWav({ sampleRate: 8000, samples }));
   return file;
 }
 
@@ -114,14 +103,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().then(
-  async () => {
-    await killAll();
-    process.exit(0);
-  },
-  async (e: unknown) => {
-    console.error(e);
-    await killAll();
-    process.exit(1);
-  },
-);
+runBench(main);

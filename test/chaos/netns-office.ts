@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { encodeWav } from '../../src/core/media/wav.ts';
 import { greetingResourceName, userResourceName } from '../../src/core/records/resource-names.ts';
 import { askPeer } from '../../src/main/control/client.ts';
 import type { ControlRequest } from '../../src/main/control/protocol.ts';
@@ -211,22 +212,8 @@ export async function callableAfter(
 /** A small valid greeting (mono 8 kHz 16-bit PCM WAV) whose samples are unique to `tag`. */
 export function greetingWav(tag: string): Uint8Array {
   const seed = createHash('sha256').update(tag).digest();
-  const samples = 800;
-  const b = Buffer.alloc(44 + samples * 2);
-  b.write('RIFF', 0);
-  b.writeUInt32LE(36 + samples * 2, 4);
-  b.write('WAVEfmt ', 8);
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20); // PCM
-  b.writeUInt16LE(1, 22); // mono
-  b.writeUInt32LE(8000, 24);
-  b.writeUInt32LE(16000, 28);
-  b.writeUInt16LE(2, 32);
-  b.writeUInt16LE(16, 34);
-  b.write('data', 36);
-  b.writeUInt32LE(samples * 2, 40);
-  for (let i = 0; i < samples; i++) b.writeInt16LE((seed[i % 32] - 128) * 64, 44 + i * 2);
-  return new Uint8Array(b);
+  const samples = Int16Array.from({ length: 800 }, (_, i) => (seed[i % 32] - 128) * 64);
+  return encodeWav({ sampleRate: 8000, samples });
 }
 
 export interface AckedGreeting {
