@@ -56,7 +56,7 @@ describe('peerpbx argument vectors (fuzzed)', () => {
     ];
     const rand = mulberry32(9);
     const sample = Array.from(
-      { length: Math.min(6, refused.length) },
+      { length: Math.min(4, refused.length) },
       () => refused[Math.floor(rand() * refused.length)],
     );
     const vectors = [...semantic, ...sample];
