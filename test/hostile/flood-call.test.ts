@@ -32,10 +32,10 @@ const TONE_HZ = 700;
 const DOMAIN = 'acme';
 const MB = 1024 * 1024;
 // The call keeps its audio: no silence longer than MAX_DROPOUT_MS at any point of the flood, the
-// tone in what arrives, and full delivery again right after. This box is 2 cores shared by 8
-// helpers (load ~15): the peer's event loop carries SIP and RTP, so during a 20,000-datagram flood
-// it delivers only part of the packets (figures printed: ~35-45% here, max gap ~300-450 ms). The
-// bounds below are what the call must never fall under here; the printed figures are the result.
+// tone in what arrives, and full delivery again right after. Measured here: on a quiet box every
+// packet arrived during the flood (max gap ~50 ms); with 8 helpers loading the 2 cores (load ~15)
+// the peer's event loop, which carries SIP and RTP, got too little CPU and delivered 35-60% (max
+// gap 100-450 ms). The bounds below hold in both; the printed figures are the result.
 const MAX_DROPOUT_MS = 1000;
 const MIN_DELIVERY_DURING = 0.2;
 const MIN_DELIVERY_AFTER = 0.8;
