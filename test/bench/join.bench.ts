@@ -195,7 +195,12 @@ async function bench(n: number): Promise<Row> {
         debug('new peer up', ext, mode);
         while (!(await reachable(adminDir, ext))) {
           if (performance.now() - t0 > 30_000) {
-            console.error(`--- new peer:\n${p.stderr().slice(-3000)}\n--- admin:\n${running[0].stderr().slice(-3000)}`);
+            // What each side sees, to tell a discovery miss from a lookup miss.
+            const view = async (d: string) =>
+              JSON.stringify(await askPeer(d, { op: 'status' }, 5000).catch((e) => String(e))).slice(0, 1500);
+            console.error(
+              `new peer: ${await view(dir)}\nadmin: ${await view(adminDir)}\n${p.stderr().slice(-2000)}`,
+            );
             throw new Error(`${ext} (${mode}) never became reachable`);
           }
           await new Promise((r) => setTimeout(r, 10));

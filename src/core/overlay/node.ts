@@ -294,7 +294,6 @@ export class OverlayNode {
       if (this.syncDueAt && now >= this.syncDueAt) {
         this.syncDueAt = 0;
         this.sendDigests(now);
-        this.handOffWatches(now);
       }
       if (now >= this.nextAntiEntropy) {
         this.nextAntiEntropy = now + this.config.antiEntropyMs;
@@ -932,6 +931,8 @@ export class OverlayNode {
     if (key === this.replicaKey) return;
     this.replicaKey = key;
     if (!this.syncDueAt) this.syncDueAt = now + this.config.syncDelayMs;
+    // At once, not with the batched digests: a watcher waits for nothing else to see the change.
+    this.handOffWatches(now);
   }
 
   // ---------------------------------------------------------------- records

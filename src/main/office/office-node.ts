@@ -21,6 +21,8 @@ const CERT_LIFETIME_MS = 7 * 24 * 3600 * 1000;
 const CERT_REFRESH_MS = 12 * 3600 * 1000;
 const MERGE_EVERY_MS = 3000;
 const BOOT_PROBE_MS = 1500;
+/** Batches the stores again after view changes (a merge brings several members within a moment). */
+const REPUBLISH_DELAY_MS = 250;
 
 export interface OfficeNodeOptions {
   identity: Identity;
@@ -311,7 +313,7 @@ export class OfficeNode {
       for (const r of this.republishers) {
         r().catch((err) => this.log.warn('republishing after a ring change failed', { err }));
       }
-    }, 1000);
+    }, REPUBLISH_DELAY_MS);
   }
 
   /** Also stores `fn`'s records again whenever ours are (the phone system's registrations). */
