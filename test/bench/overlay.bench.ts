@@ -6,7 +6,7 @@ import { growOverlay, storeAll, testValue, underReplicated } from '../sim/sim-he
 import { SimNetwork, seededRandom, successorIndex, trueHolders } from '../sim/sim-network.ts';
 
 const VIEW_CAP_LARGE = Number(process.env.VIEW_CAP ?? 300);
-const MAINTENANCE = ['ping', 'pong', 'view-digest', 'view', 'digest', 'sync'] as const;
+const MAINTENANCE = ['ping', 'pong', 'view-digest', 'view', 'digest', 'digest-ack', 'sync'] as const;
 
 function heap(): number {
   (globalThis as { gc?: () => void }).gc?.();

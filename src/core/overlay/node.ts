@@ -1023,6 +1023,8 @@ export class OverlayNode {
     w.acks++;
     if (w.acks < w.need) return;
     this.replicaWaits.delete(tx);
+    // A digest round soon tells the replicas the new figure (they show it in their status).
+    if (!this.syncDueAt) this.syncDueAt = now + this.config.syncDelayMs;
     this.answer(w.origin, w.tx, w.hops, { op: 'store', outcomes: w.outcomes, copies: 1 + w.acks });
   }
 
