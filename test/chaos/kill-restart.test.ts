@@ -2,9 +2,10 @@
 // restarted while sipp places calls from a desk-phone host. After each kill every surviving
 // extension must be callable again (a real call: INVITE with digest through a surviving PC, answered
 // by the callee's PC) within the failure-detection goal, and every record acknowledged during the
-// churn must survive it. Voicemail deposit has no service on a peer yet (src/main/voicemail/
-// voicemail-service.ts is not in the tree), so the acknowledged records are greetings (GREETING,
-// stored through the running peer's control channel, as `peerpbx voicemail greeting` does).
+// churn must survive it: voicemails left by desk phones for a user whose PC is off (deposited by
+// the surviving gateway PC's voicemail, acknowledged when it logs "voicemail deposited") and
+// greetings (GREETING, stored through the running peer's control channel, as `peerpbx voicemail
+// greeting` does).
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAll } from '../helpers/processes.ts';
 import { haveSipp } from '../helpers/sipp.ts';
@@ -12,13 +13,17 @@ import { NetnsLab, rootSkipReason } from '../lan/netns.ts';
 import type { Pc } from '../office/lan.ts';
 import {
   type AckedGreeting,
+  type AckedVoicemail,
   callableAfter,
   callOnce,
+  depositVoicemail,
+  enrollAwayUser,
   greetingsConverged,
   kill9,
   startNetnsOffice,
   startOfficePc,
   storeGreeting,
+  voicemailsMissing,
 } from './netns-office.ts';
 import { pollUntil } from './office-state.ts';
 
@@ -55,6 +60,7 @@ describe.skipIf(skip)('chaos: kill -9 and restart in a 10-PC office while calls 
     const t0 = performance.now();
     const office = await startNetnsOffice(lab!, N, 'chaos', { PEERPBX_DISCOVERY: 'off' });
     const { pcs } = office;
+    const away = await enrollAwayUser(office, '111');
     console.log(`[chaos] seed ${seed}; ${N} PCs running after ${(performance.now() - t0).toFixed(0)} ms`);
     const alive = () => pcs.filter((pc) => pc.peer);
     const anyAlive = () => {
@@ -89,6 +95,7 @@ describe.skipIf(skip)('chaos: kill -9 and restart in a 10-PC office while calls 
     })();
 
     const acked: AckedGreeting[] = [];
+    const voicemails: AckedVoicemail[] = [];
     const worst: number[] = [];
     for (let round = 1; round <= 2; round++) {
       const candidates = alive().filter((pc) => pc !== pcs[0]); // the admin stays: it enrolls
@@ -104,18 +111,22 @@ describe.skipIf(skip)('chaos: kill -9 and restart in a 10-PC office while calls 
       const deposits = survivors
         .slice(0, 3)
         .map((pc) => storeGreeting(office, pc, `round ${round} ${pc.extension} ${seed}`));
+      const leftMessages = survivors
+        .slice(-2)
+        .map((pc, i) => depositVoicemail(lab!, office, pc, away.extension, 5800 + i));
       const times = await Promise.all(
         survivors.map((pc, i) =>
           callableAfter(lab!, office, anyAlive, pc.extension, 6100 + i, killedAt, killedAt + 30_000),
         ),
       );
       for (const d of await Promise.all(deposits)) if (d) acked.push(d);
+      for (const v of await Promise.all(leftMessages)) if (v) voicemails.push(v);
       const measured = times.map((t) => (t === null ? Number.POSITIVE_INFINITY : t));
       worst.push(Math.max(...measured));
       console.log(
         `[chaos] round ${round}: killed ${victims.map((v) => v.extension)}; survivors callable after ` +
           `${survivors.map((pc, i) => `${pc.extension}:${measured[i].toFixed(0)}`).join(' ')} ms; ` +
-          `${acked.length} greetings acknowledged so far`,
+          `${acked.length} greetings and ${voicemails.length} voicemails acknowledged so far`,
       );
       for (const [i, t] of measured.entries())
         expect(
@@ -134,11 +145,12 @@ describe.skipIf(skip)('chaos: kill -9 and restart in a 10-PC office while calls 
 
     // After the churn: every PC callable, every acknowledged greeting at 3 copies with its value.
     expect(acked.length).toBeGreaterThan(0);
+    expect(voicemails.length).toBeGreaterThan(0);
     let problems: string[] = [];
     const settle = await pollUntil(
-      'acknowledged greetings at 3 copies',
+      'acknowledged greetings and voicemails at 3 copies',
       async () => {
-        problems = greetingsConverged(office, acked, 3);
+        problems = [...greetingsConverged(office, acked, 3), ...voicemailsMissing(office, voicemails, 3)];
         return problems.length === 0;
       },
       30_000,
@@ -146,7 +158,7 @@ describe.skipIf(skip)('chaos: kill -9 and restart in a 10-PC office while calls 
     ).catch(() => null);
     expect(problems).toEqual([]);
     console.log(
-      `[chaos] ${new Set(acked.map((a) => a.resourceName)).size} acknowledged greetings at 3 copies ${settle?.toFixed(0)} ms after the last restart; worst callable-again per round ${worst.map((w) => w.toFixed(0)).join(', ')} ms; total ${(performance.now() - t0).toFixed(0)} ms`,
+      `[chaos] ${voicemails.length} acknowledged voicemails and ${new Set(acked.map((a) => a.resourceName)).size} greetings at 3 copies ${settle?.toFixed(0)} ms after the last restart; worst callable-again per round ${worst.map((w) => w.toFixed(0)).join(', ')} ms; total ${(performance.now() - t0).toFixed(0)} ms`,
     );
     await Promise.all(pcs.map(async (pc) => expect((await pc.peer!.stop()).code).toBe(0)));
   }, 240_000);

@@ -26,6 +26,7 @@ import { inNs, OVERLAY_PORT, type Pc } from '../office/lan.ts';
 export const SIP_PORT = 5060;
 const PHONE_PASSWORD = 'chaos-pw';
 const UAC = join(ROOT, 'test/calls/scenarios/uac-auth.xml');
+const DEPOSIT = join(import.meta.dirname, 'scenarios/deposit.xml');
 
 /** The desk-phone account each PC serves: PC 101 serves 201, and so on. */
 export const deskPhoneOf = (pc: Pc) => String(Number(pc.extension) + 100);
@@ -150,6 +151,7 @@ export async function callOnce(
   extension: string,
   localPort: number,
   timeoutSec = 6,
+  scenario = UAC,
 ): Promise<boolean> {
   const dir = tempDir('chaos-sipp-');
   const account = deskPhoneOf(gateway);
@@ -158,7 +160,7 @@ export async function callOnce(
     'sipp',
     [
       '-sf',
-      UAC,
+      scenario,
       `${gateway.host.address}:${SIP_PORT}`,
       '-i',
       office.phone.address,
@@ -283,6 +285,104 @@ export function greetingsConverged(office: NetnsOffice, acked: AckedGreeting[], 
     const stale = [...held.entries()].filter(([, h]) => h !== a.sha256).map(([ext]) => ext);
     if (right < copies || stale.length > 0)
       problems.push(`${a.resourceName}: ${right} copies of the acknowledged value, stale on [${stale}]`);
+  }
+  return problems;
+}
+
+/**
+ * An office user whose PC is off: enrolled on the desk-phone host, run once (its certificate goes
+ * into the overlay), stopped cleanly (its registration goes). Calls to it go to voicemail at once.
+ */
+export async function enrollAwayUser(office: NetnsOffice, extension: string): Promise<Pc> {
+  const [admin] = office.pcs;
+  const pc: Pc = { host: office.phone, dir: dataDirs(['away']).away, extension };
+  const code = await invite(admin.dir, extension);
+  await mustSucceed(
+    [
+      'join',
+      '--data',
+      pc.dir,
+      '--extension',
+      extension,
+      '--code',
+      code,
+      '--peer',
+      `${admin.host.address}:${OVERLAY_PORT}`,
+    ],
+    { env: office.env, wrap: inNs(pc.host.ns), timeoutMs: 90_000 },
+  );
+  const peer = await startOfficePc(office, pc, [admin]);
+  await new Promise((r) => setTimeout(r, 1500)); // its certificate stored (3 copies acknowledged)
+  await peer.stop();
+  return pc;
+}
+
+export interface AckedVoicemail {
+  owner: string;
+  entryId: string;
+  copies: number;
+}
+
+/**
+ * A desk phone on `gateway` calls `owner` (away): `gateway`'s voicemail answers, records sipp's
+ * speech sample and stores it. Acknowledged = the gateway logged "voicemail deposited" (3 copies
+ * confirmed, or it retries); null when the call or the store failed.
+ */
+export async function depositVoicemail(
+  lab: NetnsLab,
+  office: NetnsOffice,
+  gateway: Pc,
+  owner: string,
+  localPort: number,
+): Promise<AckedVoicemail | null> {
+  const run = gateway.peer?.run;
+  if (!run) return null;
+  const seen = run.stderr().length;
+  if (!(await callOnce(lab, office, gateway, owner, localPort, 40, DEPOSIT))) {
+    console.log(`[netns-office] voicemail call for ${owner} via ${gateway.extension} failed`);
+    return null;
+  }
+  const end = performance.now() + 15_000;
+  while (performance.now() < end) {
+    const line = run
+      .stderr()
+      .slice(Math.max(0, seen - 100))
+      .split('\n')
+      .find((l) => l.includes('"msg":"voicemail deposited"'));
+    if (line) {
+      const e = JSON.parse(line) as { entryId: string; copies: number };
+      return { owner, entryId: e.entryId, copies: e.copies };
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const said = run
+    .stderr()
+    .slice(Math.max(0, seen - 100))
+    .split('\n')
+    .filter((l) => l.includes('voicemail'));
+  console.log(`[netns-office] no deposit logged by ${gateway.extension}:\n${said.join('\n').slice(-1500)}`);
+  return null;
+}
+
+/** Acknowledged voicemails (VOICEMAIL entries) held by fewer than `copies` PCs. */
+export function voicemailsMissing(office: NetnsOffice, acked: AckedVoicemail[], copies: number): string[] {
+  const problems: string[] = [];
+  for (const a of acked) {
+    let held = 0;
+    for (const pc of office.pcs) {
+      let db: Database.Database | null = null;
+      try {
+        db = new Database(join(pc.dir, 'peer.db'), { readonly: true, fileMustExist: true });
+        const row = db
+          .prepare("SELECT 1 FROM records WHERE kind = 'VOICEMAIL' AND key = ? AND present = 1")
+          .get(a.entryId);
+        if (row) held++;
+      } catch {
+      } finally {
+        db?.close();
+      }
+    }
+    if (held < copies) problems.push(`voicemail ${a.entryId} for ${a.owner}: ${held} copies`);
   }
   return problems;
 }
