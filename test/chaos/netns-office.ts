@@ -252,24 +252,32 @@ export async function storeGreeting(office: NetnsOffice, pc: Pc, tag: string): P
   };
 }
 
-/** Hashes of the values every PC's database holds for `resourceName` (GREETING), by PC extension. */
-export function heldValues(office: NetnsOffice, resourceName: string): Map<string, string> {
-  const out = new Map<string, string>();
+/** One row per PC (by extension) for `sql` on its database; a PC whose file is busy this instant is left out. */
+function rowsByPc<T>(office: NetnsOffice, sql: string, param: string): Map<string, T> {
+  const out = new Map<string, T>();
   for (const pc of office.pcs) {
     let db: Database.Database | null = null;
     try {
       db = new Database(join(pc.dir, 'peer.db'), { readonly: true, fileMustExist: true });
-      const row = db
-        .prepare("SELECT value FROM records WHERE resource_name = ? AND kind = 'GREETING' AND present = 1")
-        .get(resourceName) as { value: Buffer } | undefined;
-      if (row) out.set(pc.extension, sha(new Uint8Array(row.value)));
+      const row = db.prepare(sql).get(param) as T | undefined;
+      if (row) out.set(pc.extension, row);
     } catch {
-      // A folder being written at this instant: counts as not holding it this round.
+      // Being written at this instant: counts as not holding it this round.
     } finally {
       db?.close();
     }
   }
   return out;
+}
+
+/** Hashes of the values every PC's database holds for `resourceName` (GREETING), by PC extension. */
+export function heldValues(office: NetnsOffice, resourceName: string): Map<string, string> {
+  const rows = rowsByPc<{ value: Buffer }>(
+    office,
+    "SELECT value FROM records WHERE resource_name = ? AND kind = 'GREETING' AND present = 1",
+    resourceName,
+  );
+  return new Map([...rows].map(([ext, r]) => [ext, sha(new Uint8Array(r.value))]));
 }
 
 /**
@@ -368,20 +376,11 @@ export async function depositVoicemail(
 export function voicemailsMissing(office: NetnsOffice, acked: AckedVoicemail[], copies: number): string[] {
   const problems: string[] = [];
   for (const a of acked) {
-    let held = 0;
-    for (const pc of office.pcs) {
-      let db: Database.Database | null = null;
-      try {
-        db = new Database(join(pc.dir, 'peer.db'), { readonly: true, fileMustExist: true });
-        const row = db
-          .prepare("SELECT 1 FROM records WHERE kind = 'VOICEMAIL' AND key = ? AND present = 1")
-          .get(a.entryId);
-        if (row) held++;
-      } catch {
-      } finally {
-        db?.close();
-      }
-    }
+    const held = rowsByPc(
+      office,
+      "SELECT 1 FROM records WHERE kind = 'VOICEMAIL' AND key = ? AND present = 1",
+      a.entryId,
+    ).size;
     if (held < copies) problems.push(`voicemail ${a.entryId} for ${a.owner}: ${held} copies`);
   }
   return problems;
