@@ -14,6 +14,7 @@ import type {
   EngineEnrollment,
   EngineHost,
   HostCallEvent,
+  HostHolding,
   HostJoinRequest,
   HostMailboxMessage,
   HostMember,
@@ -38,6 +39,7 @@ const log: Logger = {
 interface Fake {
   host: EngineHost;
   members: HostMember[];
+  holdings: HostHolding[];
   requests: HostJoinRequest[];
   callEvent: (e: HostCallEvent) => void;
   membership: (type: 'up' | 'down', nodeId: string) => void;
@@ -52,6 +54,11 @@ function fakeHost(opts: { admin?: boolean; pbx?: boolean } = {}): Fake {
     { nodeId: B, extension: '101', address: '10.0.0.1:7070', upSince: 1000, self: true },
     { nodeId: A, extension: '102', address: '10.0.0.2:7070', upSince: 2000, self: false },
     { nodeId: C, extension: null, address: '10.0.0.3:7070', upSince: null, self: false },
+  ];
+  const holdings: HostHolding[] = [
+    { kind: 'CERTIFICATE', resource: '101@acme', role: 'responsible', storedAt: 10, copies: 3 },
+    { kind: 'SIP-REGISTRATION', resource: '102@acme', role: 'replica', storedAt: 11, copies: 3 },
+    { kind: 'CERTIFICATE', resource: '109@acme', role: 'handing-off', storedAt: 12, copies: 1 },
   ];
   const requests: HostJoinRequest[] = [
     { id: 'r1', extension: '105', nodeId: C, displayName: 'Eve', address: '10.0.0.5:1', at: 5 },
@@ -69,11 +76,7 @@ function fakeHost(opts: { admin?: boolean; pbx?: boolean } = {}): Fake {
       admin: !!opts.admin,
     }),
     members: () => members,
-    holdings: () => [
-      { kind: 'CERTIFICATE', resource: '101@acme', role: 'responsible', storedAt: 10 },
-      { kind: 'SIP-REGISTRATION', resource: '102@acme', role: 'replica', storedAt: 11 },
-      { kind: 'CERTIFICATE', resource: '109@acme', role: 'handing-off', storedAt: 12 },
-    ],
+    holdings: () => holdings,
     lookup: async (ext) =>
       ext === '102'
         ? { reachable: true, contacts: ['sip:102@10.0.0.2:5062'] }
@@ -164,6 +167,7 @@ function fakeHost(opts: { admin?: boolean; pbx?: boolean } = {}): Fake {
   return Object.assign(f, {
     host,
     members,
+    holdings,
     requests,
     callEvent: (e: HostCallEvent) => callListener?.(e),
     membership: (type: 'up' | 'down', nodeId: string) => memberListener?.({ type, nodeId }),
@@ -252,9 +256,28 @@ describe('PeerEngine over an enrolled host', () => {
     expect(r.value.replicaHealth).toEqual({ records: 2, underReplicated: [] });
   });
 
-  it('reports records as under-replicated while the ring has fewer than 3 peers', async () => {
+  it('shows the measured copies: a record the ring confirmed twice is under-replicated', async () => {
+    const fake = fakeHost();
+    // Three peers on the ring, so placement alone would claim 3 copies of everything.
+    expect(fake.members).toHaveLength(3);
+    fake.holdings[1] = { ...fake.holdings[1], copies: 2 };
+    const engine = new PeerEngine(fake.host, { log });
+    const r = await run(engine, { type: 'network.view' });
+    if (!r.ok) throw new Error('network');
+    expect(r.value.records.map((x) => [x.resource, x.copies])).toEqual([
+      ['101@acme', 3],
+      ['102@acme', 2],
+    ]);
+    expect(r.value.replicaHealth).toEqual({
+      records: 2,
+      underReplicated: [{ kind: 'SIP-REGISTRATION', resource: '102@acme', copies: 2 }],
+    });
+  });
+
+  it('reports what the ring confirmed, even when a lone peer holds everything', async () => {
     const fake = fakeHost();
     fake.members.splice(1, 2);
+    for (const h of fake.holdings) h.copies = 1;
     const engine = new PeerEngine(fake.host, { log });
     const r = await run(engine, { type: 'network.view' });
     if (!r.ok) throw new Error('network');

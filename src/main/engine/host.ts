@@ -28,6 +28,8 @@ export interface HostHolding {
   resource: string;
   role: 'responsible' | 'replica' | 'handing-off';
   storedAt: number;
+  /** Copies the ring confirmed (measured by the overlay's digest acknowledgements). */
+  copies: number;
 }
 
 export interface HostLookup {

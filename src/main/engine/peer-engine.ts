@@ -316,8 +316,8 @@ export class PeerEngine extends UnavailableEngine {
         address: m.address.slice(0, 300),
         self: m.self,
       }));
-    // Copies by placement: the responsible peer and its successors, as many as the ring has peers.
-    const copies = Math.min(COPIES, members.length);
+    // Copies as measured by the ring (digest acknowledgements), not as placement would allow: a
+    // replica that went quiet shows here as a missing copy.
     const records = host
       .holdings()
       .filter((h) => h.role !== 'handing-off')
@@ -325,7 +325,7 @@ export class PeerEngine extends UnavailableEngine {
         kind: h.kind.slice(0, 40),
         resource: h.resource.slice(0, 300),
         role: h.role as 'responsible' | 'replica',
-        copies,
+        copies: Math.max(0, Math.round(h.copies)),
         storedAt: h.storedAt,
       }));
     const underReplicated = records

@@ -209,6 +209,7 @@ export function createEngineHost(peer: Peer): EngineHost | null {
         resource: h.key ? `${h.resourceName}#${h.key}` : h.resourceName,
         role: h.role,
         storedAt: h.storageTime,
+        copies: h.copies,
       })),
     lookup: async (extension) => {
       const r = await office.lookup(extension);
