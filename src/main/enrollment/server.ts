@@ -248,26 +248,29 @@ export class EnrollmentServer extends EventEmitter<EnrollmentServerEvents> {
     }
     const now = Date.now();
     let d: JoinDecision = { ok: false, refusal: 'bad-request' as never, reason: '' };
-    // Read-decide-write in one SQLite transaction: two PCs redeeming one code cannot both win.
-    db.db.transaction(() => {
-      d = decideJoinRequest(
-        { csrPem: req.csr, extension: req.extension, code: req.code },
-        {
-          officeName: identity.office,
-          caCertificatePem: identity.caPem,
-          caPrivateKey: this.opts.caPrivateKey!,
-          invites: loadInvites(db),
-          enrolled,
-          now,
-          random,
-        },
-        approved,
-      );
-      if (d.ok) {
-        saveInvites(db, d.invites, now);
-        recordEnrolled(db, req.extension, d.nodeId);
-      }
-    })();
+    // Read-decide-write in one IMMEDIATE SQLite transaction: two PCs redeeming one code cannot both
+    // win, and an `office invite` writing beside us waits (busy_timeout) instead of failing.
+    db.db
+      .transaction(() => {
+        d = decideJoinRequest(
+          { csrPem: req.csr, extension: req.extension, code: req.code },
+          {
+            officeName: identity.office,
+            caCertificatePem: identity.caPem,
+            caPrivateKey: this.opts.caPrivateKey!,
+            invites: loadInvites(db),
+            enrolled,
+            now,
+            random,
+          },
+          approved,
+        );
+        if (d.ok) {
+          saveInvites(db, d.invites, now);
+          recordEnrolled(db, req.extension, d.nodeId);
+        }
+      })
+      .immediate();
     const decision = d as JoinDecision;
     if (!decision.ok) {
       if (decision.refusal === 'needs-approval') {

@@ -146,8 +146,10 @@ export function inviteToOffice(dataDir: string, extension: string, now = Date.no
     const holder = loadEnrolled(db).get(extension);
     if (holder !== undefined) throw new IdentityError(`extension ${extension} is already taken`);
     const { code, invite } = createInvite({ extension, now, random });
-    // One transaction: a concurrent join redeeming another invite must not be lost.
-    db.db.transaction(() => saveInvites(db, [...loadInvites(db), invite], now))();
+    // One IMMEDIATE transaction (write lock before the read): a concurrent join redeeming another
+    // invite must not be lost, and a deferred read-then-write beside the running peer's writes
+    // fails at once with "database is locked" (WAL snapshot upgrade), busy_timeout or not.
+    db.db.transaction(() => saveInvites(db, [...loadInvites(db), invite], now)).immediate();
     return { code, expiresAt: invite.expiresAt };
   } finally {
     db.close();
