@@ -41,6 +41,18 @@ export interface PresenceData {
   note?: string;
 }
 
+/**
+ * DEVICE-STATE: dictionary at an extension's user resource, keyed by the Node-ID of the gateway
+ * peer that serves the extension's desk phone; that phone's call state as the gateway's proxy sees
+ * it (desk phones hold no certificate, so they publish no PRESENCE). Short lifetime, refreshed.
+ */
+export type DeviceState = 'available' | 'ringing' | 'on-call';
+export interface DeviceStateData {
+  state: DeviceState;
+  /** ms since epoch when this state began. */
+  since?: number;
+}
+
 /** VOICEMAIL: dictionary entry id -> metadata; the encrypted audio is in VOICEMAIL-CHUNK records. */
 export interface VoicemailEntryData {
   id: string;
@@ -124,6 +136,13 @@ const checkRegistration = jsonCheck((o) => {
 const checkPresence = jsonCheck((o) =>
   isStr(o.state) && PRESENCE_STATES.has(o.state) && optStr(o.note) ? null : 'unknown presence state',
 );
+
+const DEVICE_STATES: ReadonlySet<string> = new Set(['available', 'ringing', 'on-call']);
+
+const checkDeviceState = jsonCheck((o) => {
+  if (!isStr(o.state) || !DEVICE_STATES.has(o.state)) return 'unknown device state';
+  return o.since === undefined || isNum(o.since) ? null : 'since must be a number';
+});
 
 const checkVoicemail = jsonCheck((o) => {
   if (!isStr(o.id) || !isStr(o.from) || !isStr(o.sha256)) return 'id, from and sha256 must be strings';
@@ -227,6 +246,14 @@ export const KINDS: Readonly<Record<KindName, KindSpec>> = {
     maxValueSize: 4 * KIB,
     maxLifetime: 365 * DAY,
     check: checkUserSettings,
+  },
+  'DEVICE-STATE': {
+    name: 'DEVICE-STATE',
+    model: 'dictionary',
+    policy: 'USER-NODE-MATCH',
+    maxValueSize: 256,
+    maxLifetime: 5 * MINUTE,
+    check: checkDeviceState,
   },
   TEST: {
     name: 'TEST',

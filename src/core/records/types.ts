@@ -18,6 +18,7 @@ export type KindName =
   | 'GREETING'
   | 'OFFICE-CONFIG'
   | 'USER-SETTINGS'
+  | 'DEVICE-STATE'
   | 'TEST';
 
 export type AccessPolicy =

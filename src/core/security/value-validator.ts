@@ -134,7 +134,7 @@ export class OfficeValueValidator implements ValueValidator {
               `node ${id.nodeId} may not write ${v.kind} of resource ${v.resourceName} (NODE-MATCH)`,
             );
       case 'USER-NODE-MATCH':
-        if (owner !== id.user && !(v.kind === 'SIP-REGISTRATION' && isGatewayEntry(v, owner, id)))
+        if (owner !== id.user && !isGatewayEntry(v, owner, id))
           return refuse('forbidden', `${id.user} may not write ${v.kind} of ${owner} (USER-NODE-MATCH)`);
         return v.key === id.nodeId
           ? null
@@ -178,12 +178,17 @@ export class OfficeValueValidator implements ValueValidator {
  * another extension of its own office when the entry is keyed by its own Node-ID (checked by the
  * caller's USER-NODE-MATCH key rule) and every contact is a desk phone it serves itself
  * (`deskPhone: true`, `nodeId` = the signer). It can never touch the extension owner's own entries
- * (other keys), only add or remove its own branch; tombstones need no contacts.
+ * (other keys), only add or remove its own branch; tombstones need no contacts. The same rule,
+ * without the contact check, admits a gateway's DEVICE-STATE entry (a desk phone's call state).
  */
 function isGatewayEntry(v: StoredValue, owner: string, id: CertificateIdentity): boolean {
   const at = owner.indexOf('@');
   if (at < 0 || owner.slice(at) !== id.user.slice(id.user.indexOf('@'))) return false;
   if (v.key !== id.nodeId) return false;
+  // DEVICE-STATE: a gateway's word on the call state of a desk phone it serves, under its own key
+  // only (the same residual risk as the registration entries: any member may claim a phone).
+  if (v.kind === 'DEVICE-STATE') return true;
+  if (v.kind !== 'SIP-REGISTRATION') return false;
   if (!v.exists) return true;
   const d = decodeJson<{ contacts?: unknown }>(v.value);
   if (!d.ok || typeof d.value !== 'object' || d.value === null) return false;
