@@ -6,6 +6,8 @@
 // a second PC joining it timed out (20 s) while the 10,000 records were handed over, see
 // BENCHMARKS.md.
 // Run: node --import tsx test/bench/footprint.bench.ts [RECORDS] [IDLE_SECONDS]
+// (`npm run bench` builds dist/cli first, so the peer runs the compiled bundle; PEERPBX_TSX=1 runs
+// the sources through tsx instead, for comparison.)
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -82,6 +84,10 @@ async function main(): Promise<void> {
   db.close();
   console.log(`peer holds ${st.records.total} records (${held} preloaded)`);
   const pid = a.run.child.pid!;
+  // tsx keeps an esbuild service process beside the peer; the compiled bundle runs alone.
+  console.log(
+    `peer runs ${processTree(pid).length > 1 ? 'the TypeScript sources through tsx' : 'the compiled bundle'}`,
+  );
   const ours = await measure(pid);
 
   const idleNode = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
