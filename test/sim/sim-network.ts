@@ -236,6 +236,14 @@ export class SimNetwork {
     return r.requestId;
   }
 
+  /**
+   * Sends a hand-made message as peer `from` (a misbehaving member: what it says is its choice,
+   * but like the real links the network vouches for who sent it).
+   */
+  inject(from: number, to: number, message: OverlayMessage): void {
+    this.transmit(this.peers[from], this.peers[to].address, message);
+  }
+
   private apply(peer: SimPeer, effects: OverlayEffect[]): void {
     for (const e of effects) {
       switch (e.type) {

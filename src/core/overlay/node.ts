@@ -64,6 +64,13 @@ export interface OverlayConfig {
   handoffsPerRound: number;
   /** Period of the membership digest exchange with one random peer. */
   viewSyncMs: number;
+  /** Members learned second-hand waiting for a direct contact (bounded against fake-member floods). */
+  maxCandidates: number;
+  /** Verification pings sent per tick (a fresh joiner verifies the whole view in a few ticks). */
+  candidateProbesPerTick: number;
+  /** Pings to a candidate before it is given up (then ignored for `candidateRetryMs`). */
+  candidateTries: number;
+  candidateRetryMs: number;
 }
 
 export const DEFAULT_OVERLAY_CONFIG: OverlayConfig = {
@@ -89,6 +96,10 @@ export const DEFAULT_OVERLAY_CONFIG: OverlayConfig = {
   deadRetentionMs: 600_000,
   handoffsPerRound: 32,
   viewSyncMs: 3000,
+  maxCandidates: 4096,
+  candidateProbesPerTick: 256,
+  candidateTries: 4,
+  candidateRetryMs: 15_000,
 };
 
 export type OverlayEffect =
@@ -114,6 +125,8 @@ export type OverlayEvent =
   | { type: 'result'; requestId: number; result: RequestResult }
   | { type: 'watch-notify'; watchId: number; resourceId: ResourceId; values: StoredValue[] }
   | { type: 'invalid-value'; from: NodeId; reason: string }
+  /** Membership news from `from` that a direct probe contradicted (a fake member, a false death). */
+  | { type: 'false-claim'; from: NodeId; about: NodeId; claim: 'alive' | 'dead' | 'left' }
   | { type: 'warning'; message: string };
 
 export interface OverlayNodeOptions {
@@ -152,6 +165,15 @@ interface ReplicaWait {
   deadline: number;
 }
 
+/** A member learned second-hand: it enters the ring only once it contacted us directly. */
+interface Candidate {
+  peer: PeerInfo;
+  /** Who told us about it (blamed when it never answers). */
+  from: NodeId;
+  probedAt: number;
+  tries: number;
+}
+
 interface OwnWatch {
   resourceId: ResourceId;
   lifetime: number;
@@ -176,6 +198,13 @@ export class OverlayNode {
   private readonly replicaWaits = new Map<number, ReplicaWait>();
   private readonly suspects = new Map<NodeId, number>();
   private readonly probes = new Map<NodeId, number>();
+  /** Unverified members (gossip, neighbour lists, join views), pinged until they answer. */
+  private readonly candidates = new Map<NodeId, Candidate>();
+  /** Candidates that never answered: ignored until the time stored (a repeated fake costs nothing). */
+  private readonly unverifiable = new Map<NodeId, number>();
+  /** Death claims about live members awaiting our own probe: the claimant, to blame if refuted. */
+  private readonly deathClaims = new Map<NodeId, { from: NodeId; status: 'dead' | 'left' }>();
+  private candidateBudget = 0;
   private readonly heldWatches = new Map<ResourceId, WatchRegistration[]>();
   private readonly ownWatches = new Map<number, OwnWatch>();
   private readonly handoffsInFlight = new Set<ResourceId>();
@@ -193,6 +222,8 @@ export class OverlayNode {
   private out: OverlayEffect[] = [];
   /** The time of the input being handled (for answers we deliver to ourselves). */
   private now = 0;
+  /** The direct sender of the message being handled (the link layer vouches for it). */
+  private sender: NodeId | undefined;
 
   constructor(options: OverlayNodeOptions) {
     this.id = options.id;
@@ -230,6 +261,7 @@ export class OverlayNode {
   start(now: number, bootstraps: Address[] = []): OverlayEffect[] {
     this.now = now;
     this.running = true;
+    this.candidateBudget = this.config.candidateProbesPerTick;
     this.inc = Math.max(this.inc + 1, Math.floor(now));
     this.bootstraps = bootstraps;
     if (bootstraps.length === 0) {
@@ -276,7 +308,9 @@ export class OverlayNode {
     this.now = now;
     if (!this.running) return [];
     this.checkPending(now);
+    this.candidateBudget = this.config.candidateProbesPerTick;
     if (this.joinedFlag) {
+      this.checkCandidates(now);
       if (now >= this.nextKeepalive) {
         this.nextKeepalive = now + this.config.keepaliveMs;
         this.sendKeepalives(now);
@@ -325,6 +359,7 @@ export class OverlayNode {
   receive(now: number, _from: Address, msg: OverlayMessage): OverlayEffect[] {
     this.now = now;
     if (!this.running || msg.from.id === this.id) return [];
+    this.sender = msg.from.id;
     if (!this.joinedFlag) {
       if (msg.t === 'ans') this.onAnswer(now, msg);
       else if (msg.t === 'req')
@@ -335,13 +370,13 @@ export class OverlayNode {
     if (!fromJoiner) this.heard(now, msg.from);
     switch (msg.t) {
       case 'ping':
-        this.applyGossip(now, msg.g);
-        this.learnNeighbours(now, msg.nb);
+        this.applyGossip(now, msg.g, msg.from.id);
+        this.learnNeighbours(now, msg.nb, msg.from.id);
         if (msg.wantPong)
           this.send(msg.from.id, { t: 'pong', from: this.me, g: this.takeGossip() }, msg.from.address);
         break;
       case 'pong':
-        this.applyGossip(now, msg.g);
+        this.applyGossip(now, msg.g, msg.from.id);
         break;
       case 'req':
         this.onRequest(now, msg);
@@ -418,7 +453,7 @@ export class OverlayNode {
         break;
       }
       case 'view':
-        this.applyGossip(now, msg.members, false);
+        this.applyGossip(now, msg.members, msg.from.id, false);
         if (msg.wantReply) {
           const members = this.viewEvents(new Set(msg.buckets));
           this.send(msg.from.id, {
@@ -611,7 +646,7 @@ export class OverlayNode {
   ): AnswerBody | undefined {
     switch (body.op) {
       case 'join':
-        return this.admit(now, origin);
+        return this.admit(now, origin, this.sender === origin.id);
       case 'lookup':
         return { op: 'lookup' };
       case 'store':
@@ -717,7 +752,7 @@ export class OverlayNode {
 
   // ---------------------------------------------------------------- join
 
-  private admit(now: number, joiner: PeerInfo): AnswerBody {
+  private admit(now: number, joiner: PeerInfo, direct: boolean): AnswerBody {
     const preds = this.table.predecessors();
     const r = this.config.replicas;
     // The joiner takes our predecessors; it holds (its r-th predecessor, itself].
@@ -732,15 +767,22 @@ export class OverlayNode {
     for (const id of this.table.ring.toArray()) {
       if (id !== joiner.id) view.push(this.table.info(id)!);
     }
-    if (this.table.setAlive(joiner, now)) this.ringChanged(now);
-    this.gossip.push({ peer: joiner, status: 'alive' });
-    this.emit({ type: 'peer-up', id: joiner.id });
+    if (direct) {
+      if (this.table.setAlive(joiner, now)) this.ringChanged(now);
+      this.gossip.push({ peer: joiner, status: 'alive' });
+      this.emit({ type: 'peer-up', id: joiner.id });
+    } else {
+      // Forwarded: anyone could have written that origin. The joiner's first ping verifies it.
+      this.learnCandidate(now, joiner, this.id);
+    }
     return { op: 'join', view, values, watches };
   }
 
   private installJoin(now: number, admitter: PeerInfo, b: Extract<AnswerBody, { op: 'join' }>): void {
-    for (const p of b.view) this.table.setAlive(p, now);
+    // Only the admitter answered us directly; the rest of its view is verified one ping each.
+    this.table.setAlive(admitter, now);
     this.becomeJoined(now, admitter.id);
+    for (const p of b.view) if (p.id !== admitter.id) this.learnCandidate(now, p, admitter.id);
     this.acceptValues(now, b.values, admitter.id);
     for (const w of b.watches) this.holdWatch(w);
     const nb = this.neighbourInfos();
@@ -764,6 +806,13 @@ export class OverlayNode {
     const m = this.table.get(peer.id);
     this.probes.delete(peer.id);
     this.suspects.delete(peer.id);
+    const claim = this.deathClaims.get(peer.id);
+    if (claim) {
+      this.deathClaims.delete(peer.id);
+      this.emit({ type: 'false-claim', from: claim.from, about: peer.id, claim: claim.status });
+    }
+    const wasCandidate = this.candidates.delete(peer.id);
+    this.unverifiable.delete(peer.id);
     if (m && m.status === 'alive') {
       m.lastHeard = now;
       if (peer.inc > m.inc) m.inc = peer.inc;
@@ -782,8 +831,53 @@ export class OverlayNode {
         { t: 'pong', from: this.me, g: [{ peer: { ...peer, inc: goneInc }, status: m.status }] },
         peer.address,
       );
-    } else if (m) {
+    } else if (m || wasCandidate) {
+      // Verified by this direct contact: now it is news worth spreading.
       this.gossip.push({ peer, status: 'alive' });
+    }
+  }
+
+  /**
+   * A member we heard of second-hand. It stays out of the ring (no routing, no listing, no gossip)
+   * until it contacts us directly: the link layer has then checked that its certificate names it.
+   */
+  private learnCandidate(now: number, peer: PeerInfo, from: NodeId): void {
+    if (peer.id === this.id) return;
+    const c = this.candidates.get(peer.id);
+    if (c) {
+      if (peer.inc > c.peer.inc) c.peer = peer;
+      return;
+    }
+    const until = this.unverifiable.get(peer.id);
+    if (until !== undefined && until > now) return;
+    if (this.candidates.size >= this.config.maxCandidates) return;
+    const cand: Candidate = { peer, from, probedAt: 0, tries: 0 };
+    this.candidates.set(peer.id, cand);
+    this.probeCandidate(now, cand);
+  }
+
+  private probeCandidate(now: number, c: Candidate): void {
+    if (this.candidateBudget <= 0) return;
+    this.candidateBudget--;
+    c.probedAt = now;
+    c.tries++;
+    this.send(c.peer.id, { t: 'ping', from: this.me, g: [], nb: [], wantPong: true }, c.peer.address);
+  }
+
+  /** Re-pings silent candidates; gives up after `candidateTries` (and blames who told us). */
+  private checkCandidates(now: number): void {
+    const wait = 2 * this.config.probeTimeoutMs;
+    for (const [id, c] of this.candidates) {
+      if (this.candidateBudget <= 0) break;
+      if (c.probedAt !== 0 && now - c.probedAt < wait) continue;
+      if (c.tries >= this.config.candidateTries) {
+        this.candidates.delete(id);
+        if (this.unverifiable.size >= this.config.maxCandidates) this.unverifiable.clear();
+        this.unverifiable.set(id, now + this.config.candidateRetryMs);
+        this.emit({ type: 'false-claim', from: c.from, about: id, claim: 'alive' });
+        continue;
+      }
+      this.probeCandidate(now, c);
     }
   }
 
@@ -794,8 +888,12 @@ export class OverlayNode {
     return out;
   }
 
-  /** Applies membership news; `spread` re-queues what was new to us (false for bulk view merges). */
-  private applyGossip(now: number, events: GossipEvent[], spread = true): void {
+  /**
+   * Applies membership news from `from`; `spread` re-queues what we verified (false for bulk view
+   * merges). Second-hand news is never taken on trust: a new or returning member becomes a
+   * candidate until it contacts us, a death claim about a live member triggers our own probe.
+   */
+  private applyGossip(now: number, events: GossipEvent[], from: NodeId, spread = true): void {
     let ringMoved = false;
     for (const ev of events) {
       const p = ev.peer;
@@ -812,36 +910,30 @@ export class OverlayNode {
       if (ev.status === 'alive') {
         // A full (partial) view takes a stranger only now and then: each one costs an eviction.
         if (!m && this.table.liveCount >= this.config.maxView && this.random() >= 0.05) continue;
-        if (!m || (m.status !== 'alive' && p.inc > m.inc)) {
-          if (this.table.setAlive(p, now)) ringMoved = true;
-          if (spread) this.gossip.push(ev);
-        } else if (p.inc > m.inc) {
-          m.inc = p.inc;
-        }
+        if (!m || (m.status !== 'alive' && p.inc > m.inc)) this.learnCandidate(now, p, from);
+        else if (p.inc > m.inc) m.inc = p.inc;
       } else if (!m) {
-        this.table.setGone(p, ev.status, now);
-        if (spread) this.gossip.push(ev);
-      } else if (m.status === 'alive' ? p.inc >= m.inc : p.inc > m.inc) {
-        if (this.table.setGone(p, ev.status, now)) {
-          ringMoved = true;
-          this.emit({ type: 'peer-down', id: p.id, reason: `${ev.status} (gossip)` });
-        }
+        // A death of a peer we never verified: nothing to act on.
+      } else if (m.status === 'alive') {
+        if (p.inc < m.inc) continue;
+        // Believed only when our own probe fails (checkProbes then marks and gossips it).
+        if (!this.deathClaims.has(p.id)) this.deathClaims.set(p.id, { from, status: ev.status });
+        this.probe(now, p.id);
+      } else if (p.inc > m.inc) {
+        if (this.table.setGone(p, ev.status, now)) ringMoved = true;
         if (spread) this.gossip.push(ev);
       }
     }
     if (ringMoved) this.ringChanged(now);
   }
 
-  /** CHORD-RELOAD Update content: a neighbour's neighbour set fills our ring near us. */
-  private learnNeighbours(now: number, nb: PeerInfo[]): void {
-    let ringMoved = false;
+  /** CHORD-RELOAD Update content: a neighbour's neighbour set, verified before it fills our ring. */
+  private learnNeighbours(now: number, nb: PeerInfo[], from: NodeId): void {
     for (const p of nb) {
       const m = this.table.get(p.id);
       if (m && (m.status === 'alive' || p.inc <= m.inc)) continue;
-      if (p.id === this.id) continue;
-      if (this.table.setAlive(p, now)) ringMoved = true;
+      this.learnCandidate(now, p, from);
     }
-    if (ringMoved) this.ringChanged(now);
   }
 
   private neighbourInfos(): PeerInfo[] {
@@ -908,10 +1000,12 @@ export class OverlayNode {
       const m = this.table.get(id);
       if (m?.status !== 'alive' || m.lastHeard >= sentAt) {
         this.probes.delete(id);
+        this.deathClaims.delete(id);
         continue;
       }
       if (now - sentAt < this.config.probeTimeoutMs) continue;
       this.probes.delete(id);
+      this.deathClaims.delete(id);
       const peer = { id, address: m.address, inc: m.inc };
       if (this.table.setGone(peer, 'dead', now)) this.ringChanged(now);
       this.gossip.push({ peer, status: 'dead' });
@@ -961,12 +1055,41 @@ export class OverlayNode {
       // Only watched resources pay for the before/after comparison.
       const watched = this.heldWatches.has(v.resourceId);
       const before = watched ? this.store.get(v.resourceId, now, v.kind, v.key)[0] : undefined;
-      const o = this.store.put(v);
+      const o = this.put(v, from);
       outcomes.push(o);
       if (watched && o.ok && (o.replaced || !before)) changed.add(v.resourceId);
     }
     for (const rid of changed) this.notifyWatchers(now, rid);
     return outcomes;
+  }
+
+  /**
+   * The store's put; a store that throws (a full disk, a read-only folder) refuses this value with
+   * the cause instead of failing the whole message: the writer gets the reason, we log it.
+   */
+  private put(v: StoredValue, from: NodeId): StoreOutcome {
+    try {
+      return this.store.put(v);
+    } catch (e) {
+      const cause = e instanceof Error ? e.message : String(e);
+      this.emit({
+        type: 'warning',
+        message: `store failed: ${v.kind} ${v.resourceName} key ${v.key} from ${from}: ${cause}`,
+      });
+      return { ok: false, code: 'invalid', reason: `storage failed at ${this.id}: ${cause}` };
+    }
+  }
+
+  /** Store maintenance that may fail on a broken disk: logged, retried on the next round. */
+  private guarded(what: string, run: () => unknown): void {
+    try {
+      run();
+    } catch (e) {
+      this.emit({
+        type: 'warning',
+        message: `store failed to ${what}: ${e instanceof Error ? e.message : e}`,
+      });
+    }
   }
 
   /** Values fetched from another peer pass the validator too; refused ones are logged and dropped. */
@@ -1126,11 +1249,11 @@ export class OverlayNode {
     if (this.table.holds(h.resourceId, this.config.replicas)) return;
     const current = this.store.get(h.resourceId, now);
     if (current.some((v) => v.storageTime > h.newest)) return;
-    this.store.dropRange(idBefore(h.resourceId), h.resourceId);
+    this.guarded('drop a handed-off range', () => this.store.dropRange(idBefore(h.resourceId), h.resourceId));
   }
 
   private housekeeping(now: number): void {
-    this.store.expire(now);
+    this.guarded('expire records', () => this.store.expire(now));
     for (const [rid, regs] of this.heldWatches) {
       const live = regs.filter((w) => w.expires > now);
       if (live.length === 0) this.heldWatches.delete(rid);

@@ -685,6 +685,15 @@ export class OverlayRuntime extends EventEmitter<OverlayRuntimeEvents> {
         this.refusals.warn('value refused', { from: ev.from, reason: ev.reason });
         this.emit('invalid-value', { from: ev.from, reason: ev.reason });
         break;
+      case 'false-claim':
+        // Fake members or false deaths gossiped by a member: the sender is named for the admin.
+        this.refusals.warn(
+          ev.claim === 'alive'
+            ? 'gossiped member never verified, ignored'
+            : 'death claim refuted by a direct probe, ignored',
+          { from: ev.from, about: ev.about, claim: ev.claim },
+        );
+        break;
       case 'warning':
         this.log.warn(ev.message);
         break;

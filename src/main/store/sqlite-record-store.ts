@@ -12,6 +12,7 @@ import type {
   StoredValue,
   StoreOutcome,
 } from '../../core/records/types.ts';
+import { explainStorageError } from './storage-errors.ts';
 
 interface Row {
   resource_id: string;
@@ -120,13 +121,29 @@ export class SqliteRecordStore implements RecordStore {
     this.putManyTx = db.transaction((vs: readonly StoredValue[]) => vs.map((v) => this.putInTx(v)));
   }
 
+  /**
+   * Throws when SQLite cannot commit (a full disk, a read-only folder): the error names the cause
+   * (storage-errors.ts) so the overlay can refuse the store with it and log it with context.
+   */
   put(value: StoredValue): StoreOutcome {
-    return this.putTx(value);
+    try {
+      return this.putTx(value);
+    } catch (e) {
+      throw this.explained(e);
+    }
   }
 
   /** Many values in one transaction (one fsync): for range hand-over and re-replication. */
   putMany(values: readonly StoredValue[]): StoreOutcome[] {
-    return this.putManyTx(values);
+    try {
+      return this.putManyTx(values);
+    } catch (e) {
+      throw this.explained(e);
+    }
+  }
+
+  private explained(e: unknown): unknown {
+    return this.db.memory ? e : explainStorageError(e, this.db.name, 'write a record to');
   }
 
   private putInTx(v: StoredValue): StoreOutcome {
