@@ -118,6 +118,7 @@ export class Peer {
       mailbox = await Mailbox.start({
         overlay: office.overlay,
         identity,
+        settings: pbx,
         log: log.child({ component: 'mailbox' }),
       });
       const box = mailbox;

@@ -6,7 +6,6 @@
 import { parseDialPlan } from '../../core/pbx/dial-plan-config.ts';
 import { decodeRegistration } from '../../core/pbx/registration-record.ts';
 import type { DialPlanConfig } from '../../core/pbx/routing-plan.ts';
-import { decodeJson, type UserSettingsData } from '../../core/records/kinds.ts';
 import { officeConfigResourceName, userResourceName } from '../../core/records/resource-names.ts';
 import { openCaKey } from '../../core/security/ca.ts';
 import type { EnrollmentServer } from '../enrollment/server.ts';
@@ -42,6 +41,8 @@ type PbxLike = Pick<
   | 'off'
   | 'directory'
   | 'setUserSettings'
+  | 'getUserSettings'
+  | 'updateUserSettings'
   | 'setOfficeConfig'
   | 'dialPlan'
 > & {
@@ -112,24 +113,11 @@ const live = <V extends { exists: boolean; storageTime: number; lifetime: number
     .sort((a, b) => b.storageTime - a.storageTime)[0];
 
 /** USER-SETTINGS of this user, read-modify-write (fields this UI does not edit, e.g. the PIN, stay). */
-function settingsHost(office: OfficeNode, pbx: PbxLike): HostSettings {
-  const name = userResourceName(office.identity.extension, office.identity.office);
-  const get = async (): Promise<UserSettingsData & Record<string, unknown>> => {
-    const r = await office.overlay.fetch(name, 'USER-SETTINGS');
-    const v = live(r.values.filter((x) => x.kind === 'USER-SETTINGS'));
-    const d = v ? decodeJson<UserSettingsData & Record<string, unknown>>(v.value) : null;
-    return d?.ok && typeof d.value === 'object' && d.value !== null ? d.value : { dnd: false };
-  };
+function settingsHost(pbx: PbxLike): HostSettings {
   return {
-    get,
-    async update(change) {
-      const next = { ...(await get()), ...change };
-      // Absent forwarding targets are dropped, not stored as undefined.
-      for (const k of ['forwardAlways', 'forwardBusy', 'forwardNoAnswer', 'noAnswerMs'] as const)
-        if (next[k] === undefined) delete next[k];
-      await pbx.setUserSettings(next);
-      return next;
-    },
+    get: () => pbx.getUserSettings(),
+    // Absent forwarding targets come as undefined: updateUserSettings drops them.
+    update: (change) => pbx.updateUserSettings(change),
   };
 }
 
@@ -251,7 +239,7 @@ export function createEngineHost(peer: Peer): EngineHost | null {
     joinRequests: office.enrollment ? joinRequestsHost(office.enrollment) : null,
     pbx: pbx ? pbxHost(pbx) : null,
     audio,
-    settings: pbx ? settingsHost(office, pbx) : null,
+    settings: pbx ? settingsHost(pbx) : null,
     phones: pbx ? phonesHost(peer, office) : null,
     officeConfig: pbx ? officeConfigHost(office, pbx) : null,
     mailbox: peer.mailbox ?? null,

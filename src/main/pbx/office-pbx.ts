@@ -31,7 +31,7 @@ import {
 } from '../../core/pbx/index.ts';
 import { isOutsideUri, OutsideFailover } from '../../core/pbx/outside-routing.ts';
 import type { PublisherEffect } from '../../core/pbx/registration-record.ts';
-import type { UserSettingsData } from '../../core/records/kinds.ts';
+import { decodeJson, type UserSettingsData } from '../../core/records/kinds.ts';
 import { officeConfigResourceName, userResourceName } from '../../core/records/resource-names.ts';
 import type { StoredValue } from '../../core/records/types.ts';
 import {
@@ -480,7 +480,37 @@ export class OfficePbx extends EventEmitter<{ event: [PbxEvent] }> {
     );
   }
 
-  /** Writes this user's USER-SETTINGS (DND, forwarding) to the overlay. */
+  /** This user's USER-SETTINGS as the overlay has them now (the newest live value, every field kept). */
+  async getUserSettings(): Promise<UserSettingsData> {
+    const name = userResourceName(this.opts.identity.extension, this.opts.identity.office);
+    const r = await this.opts.overlay.fetch(name, 'USER-SETTINGS');
+    const now = Date.now();
+    const v = r.values
+      .filter((x) => x.kind === 'USER-SETTINGS' && x.exists && now < x.storageTime + x.lifetime)
+      .sort((a, b) => b.storageTime - a.storageTime)[0];
+    const d = v ? decodeJson<UserSettingsData>(v.value) : null;
+    return d?.ok && typeof d.value === 'object' && d.value !== null ? d.value : { dnd: false };
+  }
+
+  private settingsWrites: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Read-modify-write of this user's USER-SETTINGS: the latest record, `patch` merged in (a key set
+   * to undefined is removed), stored. Serialized on this peer, so DND from presence, forwarding from
+   * the settings screen and the voicemail PIN never overwrite each other.
+   */
+  updateUserSettings(patch: Partial<UserSettingsData>): Promise<UserSettingsData> {
+    const run = this.settingsWrites.then(async () => {
+      const next: Record<string, unknown> = { ...(await this.getUserSettings()), ...patch };
+      for (const k of Object.keys(next)) if (next[k] === undefined) delete next[k];
+      await this.setUserSettings(next as unknown as UserSettingsData);
+      return next as unknown as UserSettingsData;
+    });
+    this.settingsWrites = run.catch(() => {});
+    return run;
+  }
+
+  /** Writes this user's whole USER-SETTINGS record (prefer updateUserSettings: this drops absent fields). */
   async setUserSettings(settings: UserSettingsData): Promise<void> {
     const name = userResourceName(this.opts.identity.extension, this.opts.identity.office);
     const value = new TextEncoder().encode(JSON.stringify(settings));

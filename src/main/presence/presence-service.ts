@@ -7,7 +7,7 @@
 // DND is also a routing setting: set('dnd') writes USER-SETTINGS.dnd (read-modify-write, the other
 // fields kept) so calls really divert, and leaving DND clears it.
 import type { PresenceState, UserSettingsData } from '../../core/records/kinds.ts';
-import { decodeJson, encodeJson } from '../../core/records/kinds.ts';
+import { encodeJson } from '../../core/records/kinds.ts';
 import { userResourceName } from '../../core/records/resource-names.ts';
 import type { StoredValue } from '../../core/records/types.ts';
 import type { Identity } from '../identity/identity.ts';
@@ -37,7 +37,8 @@ export interface PresenceServiceOptions {
   overlay: PbxOverlay;
   identity: Pick<Identity, 'extension' | 'office'>;
   /** Phone events (ringing, answered, ended) and USER-SETTINGS writes. */
-  pbx: Pick<OfficePbx, 'on' | 'off' | 'setUserSettings'> & Partial<Pick<OfficePbx, 'setSubscriptionRouter'>>;
+  pbx: Pick<OfficePbx, 'on' | 'off' | 'getUserSettings' | 'updateUserSettings'> &
+    Partial<Pick<OfficePbx, 'setSubscriptionRouter'>>;
   log: Logger;
   lifetimeMs?: number;
   /** How often the record is stored again (default a third of the lifetime). */
@@ -277,21 +278,14 @@ export class PresenceService {
 
   // --- USER-SETTINGS.dnd ----------------------------------------------------------------------------
 
-  private async readSettings(): Promise<(UserSettingsData & Record<string, unknown>) | null> {
-    const r = await this.opts.overlay.fetch(this.resource, 'USER-SETTINGS');
-    const live = r.values
-      .filter((v) => v.kind === 'USER-SETTINGS' && v.exists && Date.now() < v.storageTime + v.lifetime)
-      .sort((a, b) => b.storageTime - a.storageTime)[0];
-    if (!live) return null;
-    const d = decodeJson<UserSettingsData & Record<string, unknown>>(live.value);
-    return d.ok && typeof d.value === 'object' && d.value !== null ? d.value : null;
+  private async readSettings(): Promise<UserSettingsData> {
+    return this.opts.pbx.getUserSettings();
   }
 
   /** Read-modify-write: every other field of USER-SETTINGS stays as it was. */
   private async writeDnd(dnd: boolean): Promise<void> {
     try {
-      const current = (await this.readSettings()) ?? { dnd: false };
-      await this.opts.pbx.setUserSettings({ ...current, dnd });
+      await this.opts.pbx.updateUserSettings({ dnd });
     } catch (err) {
       this.opts.log.error('USER-SETTINGS.dnd not written', { dnd, error: String(err) });
       throw err;

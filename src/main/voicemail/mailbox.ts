@@ -31,6 +31,7 @@ import {
 } from '../../core/security/voicemail-deposit.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Logger } from '../log.ts';
+import type { OfficePbx } from '../pbx/office-pbx.ts';
 import type { PbxOverlay } from '../pbx/overlay-directory.ts';
 
 export interface MailboxMessage {
@@ -57,6 +58,8 @@ export interface MailboxOptions {
   pollMs?: number;
   /** Watch registration lifetime at the responsible peer (refreshed at half-life). Default 20 s. */
   watchLifetimeMs?: number;
+  /** The peer's serialized USER-SETTINGS read-modify-write (OfficePbx); without it setPin does its own. */
+  settings?: Pick<OfficePbx, 'updateUserSettings'>;
 }
 
 export const MAX_GREETING_BYTES = KINDS.GREETING.maxValueSize;
@@ -232,11 +235,24 @@ export class Mailbox {
   async setPin(pin: string): Promise<void> {
     const bad = checkPin(pin);
     if (bad) throw new Error(bad);
-    const current = await this.userSettings();
     const { extension, office } = this.opts.identity;
-    const next: UserSettingsData = { ...current, voicemailPinHash: voicemailPinHash(office, extension, pin) };
-    const value = this.opts.overlay.sign(this.owner, 'USER-SETTINGS', encodeJson(next), SETTINGS_LIFETIME_MS);
-    await this.storeOwn([value], 'store the voicemail PIN');
+    const patch = { voicemailPinHash: voicemailPinHash(office, extension, pin) };
+    if (this.opts.settings) {
+      await this.opts.settings.updateUserSettings(patch).catch((err: unknown) => {
+        throw new Error(
+          `could not store the voicemail PIN: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      });
+    } else {
+      const next: UserSettingsData = { ...(await this.userSettings()), ...patch };
+      const value = this.opts.overlay.sign(
+        this.owner,
+        'USER-SETTINGS',
+        encodeJson(next),
+        SETTINGS_LIFETIME_MS,
+      );
+      await this.storeOwn([value], 'store the voicemail PIN');
+    }
     this.log.info('voicemail PIN set', { owner: this.owner });
   }
 
