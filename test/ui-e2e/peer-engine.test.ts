@@ -514,6 +514,53 @@ describe('PeerEngine calls', () => {
       seen.filter((e) => e.type === 'call.state').map((e) => (e as { call: { state: string } }).call.state),
     ).toEqual(['active']);
   });
+
+  it('transfers attended to an answered consultation call; the other sides show the moved calls', async () => {
+    const fake = fakeHost({ pbx: true });
+    const pbx = fake.host.pbx;
+    if (!pbx) throw new Error('no pbx');
+    pbx.attendedTransfer = async (id, consult) => {
+      fake.pbxCalls.push(`attended ${id} ${consult}`);
+      return 200;
+    };
+    const engine = new PeerEngine(fake.host, { log, clock: () => 7 });
+    const seen = events(engine);
+    fake.callEvent({ type: 'incoming', call: 'b', from: 'sip:102@acme' });
+    await run(engine, { type: 'call.answer', callId: 'b' });
+    await run(engine, { type: 'call.dial', target: '103' }); // the fake pbx names it out-1
+    const transfer = (consultCallId: string) =>
+      run(engine, { type: 'call.transfer', callId: 'b', consultCallId });
+    expect(await transfer('out-1')).toMatchObject({ ok: false, error: 'invalid' }); // not answered yet
+    expect(await transfer('b')).toMatchObject({ ok: false, error: 'not-found' });
+    expect(await transfer('zz')).toMatchObject({ ok: false, error: 'not-found' });
+    expect(await run(engine, { type: 'call.transfer', callId: 'b' })).toMatchObject({
+      ok: false,
+      error: 'invalid',
+    });
+    fake.callEvent({ type: 'answered', call: 'out-1' });
+    expect(await transfer('out-1')).toEqual({ ok: true, value: {} });
+    pbx.attendedTransfer = async () => 486;
+    expect(await transfer('out-1')).toMatchObject({ ok: false, error: 'unreachable' });
+    expect(fake.pbxCalls.filter((c) => c.startsWith('attended'))).toEqual(['attended b out-1']);
+
+    // The transferee's side: its peer placed the new call (no call.incoming, no dial command).
+    seen.length = 0;
+    fake.callEvent({ type: 'transferred', call: 'moved', target: '103' });
+    fake.callEvent({ type: 'answered', call: 'moved' });
+    // The target's side: the replacing call is active at once, it never rings.
+    fake.callEvent({ type: 'incoming', call: 'took-over', from: 'sip:102@acme', replaces: 'b' });
+    expect(seen.map((e) => e.type)).toEqual(['call.state', 'call.state', 'call.state']);
+    const r = await run(engine, { type: 'calls.list' });
+    if (!r.ok) throw new Error('calls');
+    expect(
+      r.value.calls
+        .filter((c) => c.id === 'moved' || c.id === 'took-over')
+        .map((c) => [c.id, c.direction, c.remote.extension, c.state, c.answeredAt]),
+    ).toEqual([
+      ['moved', 'out', '103', 'active', 7],
+      ['took-over', 'in', '102', 'active', 7],
+    ]);
+  });
 });
 
 describe('PeerEngine before enrollment', () => {

@@ -330,8 +330,14 @@ export class TestOffice {
         this.dtmfSent.push(digits);
         return okReply<'call.dtmf'>({});
       },
-      'call.transfer': ({ callId, target }) =>
-        callOp(callId, { state: 'ended', endReason: `transferred to ${target}` }),
+      'call.transfer': ({ callId, target, consultCallId }) => {
+        if (consultCallId === undefined)
+          return callOp(callId, { state: 'ended', endReason: `transferred to ${target}` });
+        const consult = this.calls.get(consultCallId);
+        if (!consult) return errReply('not-found', `no consultation call ${consultCallId}`);
+        callOp(consultCallId, { state: 'ended', endReason: 'transferred' });
+        return callOp(callId, { state: 'ended', endReason: `transferred to ${consult.remote.extension}` });
+      },
       'calls.list': () => okReply<'calls.list'>({ calls: [...this.calls.values()] }),
       'voicemail.list': () =>
         okReply<'voicemail.list'>({ messages: [...this.voicemail.values()].sort((a, b) => b.time - a.time) }),

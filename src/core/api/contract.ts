@@ -279,7 +279,16 @@ export const COMMANDS = {
     object({ callId: id, digits: string({ min: 1, max: 32, pattern: /^[0-9*#A-D]+$/ }) }),
     done,
   ),
-  'call.transfer': spec(5, object({ callId: id, target: string({ min: 1, max: 300 }) }), done),
+  /**
+   * Blind transfer of `callId` to `target`; or attended (RFC 5589): `consultCallId` is this user's
+   * answered call with the new party, which takes `callId`'s place (REFER with Replaces). One of
+   * the two is given.
+   */
+  'call.transfer': spec(
+    5,
+    object({ callId: id, target: optional(string({ min: 1, max: 300 })), consultCallId: optional(id) }),
+    done,
+  ),
   'calls.list': spec(5, none, object({ calls: array(call) })),
   'voicemail.list': spec(6, none, object({ messages: array(voicemailMessage) })),
   'voicemail.mark-heard': spec(6, byMessage, done),

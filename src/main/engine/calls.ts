@@ -83,6 +83,7 @@ export class CallTable {
   apply(e: HostCallEvent): EngineEvent | null {
     switch (e.type) {
       case 'incoming': {
+        if (e.replaces) return this.replacing(e.call, e.from);
         const call: Call = {
           id: e.call,
           direction: 'in',
@@ -95,6 +96,8 @@ export class CallTable {
         this.calls.set(e.call, call);
         return { type: 'call.incoming', call: { ...call } };
       }
+      case 'transferred':
+        return this.dialed(e.call, e.target);
       case 'ringing':
         return this.update(e.call, (c) => {
           if (c.state === 'dialing') c.state = 'ringing';
@@ -119,6 +122,23 @@ export class CallTable {
         return ev;
       }
     }
+  }
+
+  /** A call that took over one of ours (attended transfer): answered by the phone, never rings. */
+  private replacing(id: string, from: string): EngineEvent {
+    const now = this.clock();
+    const call: Call = {
+      id,
+      direction: 'in',
+      remote: partyOf(from),
+      state: 'active',
+      muted: false,
+      onHold: false,
+      startedAt: now,
+      answeredAt: now,
+    };
+    this.calls.set(id, call);
+    return { type: 'call.state', call: { ...call } };
   }
 
   private update(id: string, change: (c: Call) => void): EngineEvent | null {

@@ -57,7 +57,10 @@ export interface HostJoinRequests {
 
 /** What the engine reads of the softphone's call events (a subset of the pbx's PbxEvent). */
 export type HostCallEvent =
-  | { type: 'incoming'; call: string; from: string }
+  /** `replaces`: the call takes over that call of ours at once (attended transfer, RFC 3891). */
+  | { type: 'incoming'; call: string; from: string; replaces?: string }
+  /** The other party transferred us: `call` is our new outgoing call to `target`. */
+  | { type: 'transferred'; call: string; target: string }
   | { type: 'ringing'; call: string }
   | { type: 'answered'; call: string }
   | { type: 'media-updated'; call: string; held: boolean; remoteHold: boolean }
@@ -72,6 +75,11 @@ export interface HostPbx {
   resume(callId: string): Promise<boolean>;
   /** Blind transfer; resolves with the REFER's final status. */
   transfer(callId: string, target: string): Promise<number>;
+  /**
+   * Attended transfer: `consultCallId` (answered) replaces `callId` at its other party; resolves
+   * with the new call's final status, after which both our calls end.
+   */
+  attendedTransfer?(callId: string, consultCallId: string): Promise<number>;
   /** RFC 4733 digits; returns how many were queued (0: DTMF not negotiated). */
   sendDtmf(callId: string, digits: string): number;
   /** Refuses a ringing incoming call with `status` (486: the caller's plan goes to voicemail). */

@@ -399,6 +399,23 @@ function handlers(box: Box, enrollment: EngineEnrollment | undefined): CommandHa
   const knownCall = <T>(callId: string, f: () => T) =>
     engine().liveCalls().has(callId) ? f() : errReply('not-found', `no call ${callId}`);
 
+  // Attended transfer: the consultation must be a live, answered call of ours other than callId.
+  const attended = async (pbx: NonNullable<EngineHost['pbx']>, callId: string, consultId: string) => {
+    if (!pbx.attendedTransfer) return errReply('not-available', 'this phone cannot do attended transfers');
+    const consult = engine().liveCalls().get(consultId);
+    if (!consult || consultId === callId) return errReply('not-found', `no consultation call ${consultId}`);
+    if (consult.answeredAt === undefined)
+      return errReply('invalid', `the consultation call ${consultId} is not answered yet`);
+    try {
+      const status = await pbx.attendedTransfer(callId, consultId);
+      return status >= 200 && status < 300
+        ? okReply<'call.transfer'>({})
+        : errReply('unreachable', `transfer refused (${status})`);
+    } catch (err) {
+      return errReply('unreachable', ((err as Error)?.message ?? String(err)).slice(0, 2000));
+    }
+  };
+
   const withHost: Parameters<typeof settingsHandlers>[0] = (f) => engine().withHost(f);
   const h: CommandHandlers = {
     ...settingsHandlers(withHost),
@@ -535,6 +552,9 @@ function handlers(box: Box, enrollment: EngineEnrollment | undefined): CommandHa
     'call.transfer': (cmd) =>
       needPbx((pbx) =>
         knownCall(cmd.callId, async () => {
+          if (cmd.consultCallId !== undefined) return attended(pbx, cmd.callId, cmd.consultCallId);
+          if (cmd.target === undefined)
+            return errReply('invalid', 'a transfer needs a target or a consultation call');
           const status = await pbx.transfer(cmd.callId, cmd.target);
           return status >= 200 && status < 300
             ? okReply<'call.transfer'>({})

@@ -36,6 +36,7 @@ type PbxLike = Pick<
   | 'hold'
   | 'resume'
   | 'transfer'
+  | 'attendedTransfer'
   | 'lookup'
   | 'on'
   | 'off'
@@ -57,7 +58,14 @@ type PbxLike = Pick<
 export function callEventOf(e: PbxEvent): HostCallEvent | null {
   switch (e.type) {
     case 'incoming':
-      return { type: 'incoming', call: e.call, from: e.from };
+      return {
+        type: 'incoming',
+        call: e.call,
+        from: e.from,
+        ...(e.replaces ? { replaces: e.replaces } : {}),
+      };
+    case 'transferred':
+      return { type: 'transferred', call: e.call, target: e.target };
     case 'ringing':
     case 'answered':
       return { type: e.type, call: e.call };
@@ -78,6 +86,7 @@ export function pbxHost(pbx: PbxLike): HostPbx {
     hold: (id) => pbx.hold(id),
     resume: (id) => pbx.resume(id),
     transfer: (id, t) => pbx.transfer(id, t),
+    attendedTransfer: (id, consult) => pbx.attendedTransfer(id, consult),
     sendDtmf: (id, d) => pbx.phone.sendDtmf(id, d),
     // The softphone's UA rejects with any status; its hangup() would always say 603.
     reject: (id, status) => pbx.phone.host.act((now) => pbx.phone.ua.reject(id, status, now)),

@@ -1,5 +1,7 @@
 // Calls: an incoming call (answer, decline, send to voicemail) and a call in progress (timer, mute,
-// hold, transfer, DTMF keypad, hang up). Shown above every screen while a call exists.
+// hold, transfer, DTMF keypad, hang up). Shown above every screen while a call exists. Transfer is
+// blind (to a number) or attended: "Consult" holds this call and calls the new party; once they
+// answer, "Complete transfer" on the held call connects the two and leaves this user out.
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import type { Call } from '../../core/api/contract.ts';
 import { useApp } from '../app-context.tsx';
@@ -81,7 +83,7 @@ function IncomingCall({ call }: { call: Call }) {
 }
 
 function ActiveCall({ call }: { call: Call }) {
-  const { engine } = useApp();
+  const { engine, state } = useApp();
   const [busy, error, exec] = useCallCommand();
   const [showKeypad, setShowKeypad] = useState(false);
   const [transferTo, setTransferTo] = useState('');
@@ -92,6 +94,21 @@ function ActiveCall({ call }: { call: Call }) {
     if (transferTo.trim())
       exec(() => engine.command({ type: 'call.transfer', callId: id, target: transferTo.trim() }));
   };
+  const consult = () => {
+    const target = transferTo.trim();
+    if (!target) return;
+    exec(async () => {
+      if (!call.onHold) {
+        const held = await engine.command({ type: 'call.hold', callId: id, on: true });
+        if (!held.ok) return held;
+      }
+      return engine.command({ type: 'call.dial', target });
+    });
+  };
+  // Answered calls besides this one: each can take this call's place (attended transfer).
+  const consultations = call.onHold
+    ? state.calls.filter((c) => c.id !== id && c.answeredAt !== undefined && c.state !== 'ended')
+    : [];
   return (
     <section className="call active" aria-labelledby={`call-${id}`}>
       <h2 id={`call-${id}`}>{partyName(call.remote)}</h2>
@@ -151,7 +168,29 @@ function ActiveCall({ call }: { call: Call }) {
         <button type="submit" disabled={busy || !transferTo.trim()}>
           Transfer
         </button>
+        <button
+          type="button"
+          disabled={busy || !transferTo.trim() || call.answeredAt === undefined}
+          title="Hold this call and call the new party first"
+          onClick={consult}
+        >
+          Consult
+        </button>
       </form>
+      {consultations.map((c) => (
+        <div className="row" key={c.id}>
+          <button
+            type="button"
+            className="primary"
+            disabled={busy}
+            onClick={() =>
+              exec(() => engine.command({ type: 'call.transfer', callId: id, consultCallId: c.id }))
+            }
+          >
+            Complete transfer to {partyName(c.remote)}
+          </button>
+        </div>
+      ))}
       {error ? <ErrorNotice>{error}</ErrorNotice> : null}
     </section>
   );
