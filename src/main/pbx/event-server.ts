@@ -25,6 +25,7 @@ import {
 } from '../../core/sip/events/index.ts';
 import { getHeader, type SipRequest } from '../../core/sip/message.ts';
 import type { Logger } from '../log.ts';
+import { DeviceStatePublisher } from '../presence/device-state-publisher.ts';
 import type { PresenceView } from '../presence/presence-view.ts';
 import { randomToken, SipHost } from '../sip/endpoint.ts';
 import { SipTransports } from '../transport/sip-transports.ts';
@@ -40,6 +41,10 @@ export interface EventServerOptions {
   office: string;
   presence: { watch(extension: string, cb: (p: PresenceView) => void): Promise<() => void> };
   log: Logger;
+  /** Publish this gateway's desk phones' call state as DEVICE-STATE (default true, with `proxy`). */
+  publishDeviceState?: boolean;
+  /** DEVICE-STATE lifetime (default 12 s). */
+  deviceStateLifetimeMs?: number;
   /** Subscription bounds, seconds (RFC 6665 423 below the minimum). */
   minExpires?: number;
   maxExpires?: number;
@@ -70,6 +75,8 @@ export class EventServer {
   /** Recomputes the BLF of a watched extension (by extension). */
   private readonly dialogFeeds = new Map<string, () => void>();
   private readonly localCalls: LocalCallTracker | null;
+  /** Tells other gateways (and every app) what this gateway's desk phones are doing. */
+  private deviceStates: DeviceStatePublisher | null = null;
   private closed = false;
 
   private constructor(
@@ -94,14 +101,31 @@ export class EventServer {
       (user) => (reg?.bindings(user, Date.now()).length ?? 0) > 0,
       (source) => reg?.bindingFromSource(source, Date.now())?.aor,
     );
+    if (this.opts.publishDeviceState ?? true)
+      this.deviceStates = new DeviceStatePublisher({
+        overlay: this.opts.overlay,
+        office: this.opts.office,
+        log: this.opts.log.child({ part: 'device-state' }),
+        registered: (ext, now) => (reg?.bindings(ext, now).length ?? 0) > 0,
+        activity: (ext, now) => tracker.activity(ext, now),
+        lifetimeMs: this.opts.deviceStateLifetimeMs,
+      });
     const receive = proxy.receive.bind(proxy);
     proxy.receive = (msg, from, now) => {
+      let changed: string[] = [];
       try {
-        for (const aor of tracker.observe(msg, from, now)) this.dialogFeeds.get(aor)?.();
+        changed = tracker.observe(msg, from, now);
+        for (const aor of changed) this.dialogFeeds.get(aor)?.();
       } catch (err) {
         this.opts.log.error('desk-phone call tracking failed', { error: String(err) });
       }
       receive(msg, from, now);
+      // After the proxy handled it: a REGISTER has (un)bound the phone by now.
+      if (this.deviceStates) {
+        if (msg.type === 'request' && msg.method === 'REGISTER' && msg.to.uri.user)
+          changed = [...changed, msg.to.uri.user];
+        for (const aor of changed) this.deviceStates.touch(aor);
+      }
     };
     return tracker;
   }
@@ -184,7 +208,9 @@ export class EventServer {
     this.host.act((now) => this.notifier.terminateAll('deactivated', now));
     for (const stop of this.feeds.values()) stop();
     this.feeds.clear();
+    const tombstones = this.deviceStates?.close();
     await new Promise((r) => setTimeout(r, 50)); // let the final NOTIFYs leave the socket
+    await tombstones;
     this.host.close();
     await this.transports.close();
   }

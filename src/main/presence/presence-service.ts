@@ -9,17 +9,17 @@
 import type { PresenceState, UserSettingsData } from '../../core/records/kinds.ts';
 import { encodeJson } from '../../core/records/kinds.ts';
 import { userResourceName } from '../../core/records/resource-names.ts';
-import type { StoredValue } from '../../core/records/types.ts';
+import type { KindName, StoredValue } from '../../core/records/types.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Logger } from '../log.ts';
 import { EventServer } from '../pbx/event-server.ts';
 import type { OfficePbx, PbxEvent } from '../pbx/office-pbx.ts';
 import type { PbxOverlay } from '../pbx/overlay-directory.ts';
 import {
+  mergedExpiry,
+  mergedPresenceViewOf,
   type PresenceRecord,
   type PresenceView,
-  presenceExpiry,
-  presenceViewOf,
   samePresence,
 } from './presence-view.ts';
 
@@ -28,6 +28,8 @@ export type { PresenceView } from './presence-view.ts';
 /** 12 s: a crashed PC shows offline within 15 s (goal of issue 6), with a refresh every 4 s. */
 export const PRESENCE_LIFETIME_MS = 12_000;
 const STOP_BUDGET_MS = 3000;
+/** What an extension's presence is read from: the user's own record and its desk phones' states. */
+const WATCHED_KINDS: readonly KindName[] = ['PRESENCE', 'DEVICE-STATE'];
 /** After the local expiry timer: a re-fetch tells "expired" from "a missed notification". */
 const EXPIRY_GRACE_MS = 100;
 
@@ -112,27 +114,35 @@ export class PresenceService {
     return { ...this.view };
   }
 
+  /** An extension's presence: its PRESENCE merged with its desk phones' DEVICE-STATE entries. */
   async get(extension: string): Promise<PresenceView> {
     if (extension === this.opts.identity.extension) return this.own();
-    const r = await this.opts.overlay.fetch(this.nameOf(extension), 'PRESENCE');
-    return presenceViewOf(r.values, Date.now());
+    const name = this.nameOf(extension);
+    const [presence, devices] = await Promise.all(
+      WATCHED_KINDS.map((k) => this.opts.overlay.fetch(name, k).then((r) => r.values)),
+    );
+    return mergedPresenceViewOf([...presence, ...devices], Date.now());
   }
 
   /**
    * Calls `cb` with the extension's presence now and on every change (state or note). Resolves
-   * once the Watch is registered; the returned function stops watching.
+   * once the Watches are registered; the returned function stops watching.
    */
   async watch(extension: string, cb: (p: PresenceView) => void): Promise<() => void> {
     const name = this.nameOf(extension);
-    let values: StoredValue[] = [];
+    /** Per kind: the values last fetched or notified, and how many notifications came. */
+    const held = new Map<KindName, { values: StoredValue[]; notified: number }>(
+      WATCHED_KINDS.map((k) => [k, { values: [], notified: 0 }]),
+    );
+    const all = () => [...held.values()].flatMap((h) => h.values);
     let shown: PresenceView | null = null;
     let timer: NodeJS.Timeout | null = null;
-    let notified = 0;
     let stopped = false;
     const show = () => {
       if (stopped) return;
       const now = Date.now();
-      const v = presenceViewOf(values, now);
+      const values = all();
+      const v = mergedPresenceViewOf(values, now);
       if (!samePresence(shown, v)) {
         shown = v;
         try {
@@ -143,39 +153,51 @@ export class PresenceService {
       }
       if (timer) clearTimeout(timer);
       timer = null;
-      const at = presenceExpiry(values, now);
+      const at = mergedExpiry(values, now);
       if (at !== null) {
         timer = setTimeout(() => void onExpiry(), Math.max(0, at - now) + EXPIRY_GRACE_MS);
         timer.unref();
       }
     };
+    /** Fetches every kind; a fetch answer older than a notification of its kind loses. */
+    const refetch = () =>
+      Promise.all(
+        WATCHED_KINDS.map(async (k) => {
+          const h = held.get(k) as { values: StoredValue[]; notified: number };
+          const before = h.notified;
+          const r = await this.opts.overlay.fetch(name, k);
+          if (h.notified === before) h.values = r.values;
+        }),
+      );
     const onExpiry = async () => {
-      const before = notified;
       try {
-        const r = await this.opts.overlay.fetch(name, 'PRESENCE');
-        if (notified === before) values = r.values;
+        await refetch();
       } catch (err) {
         this.opts.log.debug('presence re-fetch failed: judging by time', { extension, error: String(err) });
       }
       show();
     };
-    const w = await this.opts.overlay.watch(name, 'PRESENCE', (vals) => {
-      notified++;
-      values = vals;
-      show();
-    });
-    const before = notified;
+    const watches: Array<{ cancel: () => void }> = [];
     try {
-      const r = await this.opts.overlay.fetch(name, 'PRESENCE');
-      if (notified === before) values = r.values;
+      for (const k of WATCHED_KINDS) {
+        watches.push(
+          await this.opts.overlay.watch(name, k, (vals) => {
+            const h = held.get(k) as { values: StoredValue[]; notified: number };
+            h.notified++;
+            h.values = vals;
+            show();
+          }),
+        );
+      }
+      await refetch();
     } catch (err) {
-      w.cancel();
+      for (const w of watches) w.cancel();
       throw err;
     }
     show();
     const stop = () => {
       stopped = true;
-      w.cancel();
+      for (const w of watches) w.cancel();
       if (timer) clearTimeout(timer);
       this.watchers.delete(stop);
     };
