@@ -4,6 +4,9 @@
 // on its side), then writes what an honest peer never would: forged signatures, other users'
 // records, oversized values, replays of old values, and raw malformed frames on a link.
 
+import { encodeFrame } from '../../src/core/overlay/frame.ts';
+import type { GossipEvent, PeerInfo } from '../../src/core/overlay/messages.ts';
+import type { OverlayNode } from '../../src/core/overlay/node.ts';
 import { MemoryRecordStore } from '../../src/core/records/memory-store.ts';
 import type { KindName, StoredValue, ValueValidator } from '../../src/core/records/types.ts';
 import { nodeSignatureProvider } from '../../src/core/security/signature-provider.ts';
@@ -101,6 +104,21 @@ export class MaliciousPeer {
   /** Raw bytes on the link to `nodeId` (opened on demand). */
   sendRaw(nodeId: string, bytes: Uint8Array): SendResult {
     return this.links.send(nodeId, bytes);
+  }
+
+  /** Its own overlay node (state the runtime keeps private): its PeerInfo and its view. */
+  get node(): OverlayNode {
+    return (this.runtime as unknown as { node: OverlayNode }).node;
+  }
+
+  /** What this peer believes about `nodeId` (address, incarnation), as gossip would carry it. */
+  infoOf(nodeId: string): PeerInfo | undefined {
+    return this.node.table.info(nodeId);
+  }
+
+  /** Membership lies on a keepalive: gossip events and a neighbour list of its choosing. */
+  gossip(target: string, g: GossipEvent[], nb: PeerInfo[] = []): SendResult {
+    return this.sendRaw(target, encodeFrame({ t: 'ping', from: this.node.me, g, nb, wantPong: false }));
   }
 
   async fetch(resourceName: string, kind?: KindName, key?: string): Promise<StoredValue[]> {

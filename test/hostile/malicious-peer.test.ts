@@ -84,7 +84,10 @@ function responsibleFor(resourceName: string): string {
 /** A resource name from `candidates` that an honest peer is responsible for (so honest code decides). */
 function honestlyHeld(candidates: string[]): string {
   const name = candidates.find((n) => responsibleFor(n) !== evil.nodeId);
-  if (!name) throw new Error(`the malicious peer is responsible for all of ${candidates.join(', ')}`);
+  if (!name)
+    throw new Error(
+      `the malicious peer is responsible for all of ${candidates.join(', ')} (its view: ${evil.runtime.members().length} members)`,
+    );
   return name;
 }
 const ownNames = (tag: string) => Array.from({ length: 8 }, (_, i) => `104@${OFFICE}/${tag}-${i}`);
@@ -365,6 +368,87 @@ describe('an enrolled but malicious peer against an office of real processes', (
     const status = await mustSucceed(['status', '--data', dirs.c, '--json']);
     expect(status.stdout).toContain(honest[1].nodeId);
   });
+
+  it('fake members it gossips are never listed nor routed to by the honest peers; it is named', async () => {
+    const hex = () => Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
+    const at = (host: string, port: number) => ({ transport: 'TLS' as const, host, port });
+    const [h0host, h0port] = honest[0].overlay.split(':');
+    // Made-up addresses, and an honest peer's address under a Node-ID its certificate does not name.
+    const fakes = [
+      { id: hex(), address: at('127.0.0.1', 9), inc: Date.now() + 1e9 },
+      { id: hex(), address: at('127.0.0.1', 10), inc: Date.now() + 1e9 },
+      { id: hex(), address: at(h0host, Number(h0port)), inc: Date.now() + 1e9 },
+    ];
+    const fakeIds = fakes.map((f) => f.id);
+    const before = marks();
+    for (let round = 0; round < 3; round++) {
+      for (const h of honest) {
+        evil.gossip(
+          h.nodeId,
+          fakes.map((peer) => ({ peer, status: 'alive' as const })),
+          fakes,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    // Until every honest peer gave up on every fake (and named the liar), none lists any of them.
+    let blamed: LogLine[] = [];
+    const end = Date.now() + 40_000;
+    for (;;) {
+      for (const [i, h] of honest.entries()) {
+        const st = await mustSucceed(['status', '--data', [dirs.a, dirs.b, dirs.c][i], '--json']);
+        for (const id of fakeIds) expect(st.stdout).not.toContain(id);
+        expect(st.stdout).toContain(h.nodeId);
+      }
+      blamed = honestLogSince(before).filter(
+        (l) => l.msg === 'gossiped member never verified, ignored' && l.from === evil.nodeId,
+      );
+      if (new Set(blamed.map((l) => `${l.proc}:${l.about}`)).size === fakes.length * honest.length) break;
+      if (Date.now() > end) throw new Error(`not every fake was refused: ${JSON.stringify(blamed)}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    console.log(
+      `fake members: ${blamed.length} log lines naming the liar, e.g. ${JSON.stringify(blamed[0])}`,
+    );
+    const log = honestLogSince(before);
+    // Never in the ring: no member-up, and no request ever routed to one.
+    for (const id of fakeIds) {
+      expect(log.filter((l) => l.msg === 'member up' && l.peer === id)).toEqual([]);
+    }
+    // Lookups (routed over the ring) still reach the real contacts.
+    for (const ext of ['101', '102', '103']) expect((await lookupUntilFound(dirs.b, ext)).code).toBe(0);
+  }, 90_000);
+
+  it('a false death claim it gossips drops no honest peer; it is named', async () => {
+    const victim = honest[1];
+    const info = evil.infoOf(victim.nodeId);
+    expect(info).toBeDefined();
+    const before = marks();
+    for (let round = 0; round < 3; round++) {
+      for (const h of [honest[0], honest[2]]) {
+        evil.gossip(h.nodeId, [
+          { peer: info!, status: 'dead' },
+          { peer: { ...info!, inc: info!.inc + 1e9 }, status: 'left' },
+        ]);
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+      for (const dir of [dirs.a, dirs.c]) {
+        const st = await mustSucceed(['status', '--data', dir, '--json']);
+        expect(st.stdout).toContain(victim.nodeId);
+      }
+    }
+    const refuted = await waitFor('refuted death claims logged by both peers', () => {
+      const lines = honestLogSince(before).filter(
+        (l) => l.msg === 'death claim refuted by a direct probe, ignored' && l.about === victim.nodeId,
+      );
+      return new Set(lines.map((l) => l.proc)).size === 2 ? lines : null;
+    });
+    for (const l of refuted) expect(l.from).toBe(evil.nodeId);
+    console.log(`false death claim: refuted and logged, e.g. ${JSON.stringify(refuted[0])}`);
+    expect(honestLogSince(before).filter((l) => l.msg === 'member down' && l.peer === victim.nodeId)).toEqual(
+      [],
+    );
+  }, 60_000);
 
   it('a burst of 600 forged values is refused and logged in a bounded way (not 600 lines)', async () => {
     const name = honestlyHeld(ownNames('burst'));
