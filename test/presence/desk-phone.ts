@@ -80,29 +80,56 @@ export class RawDeskPhone {
     let to = line('To') ?? line('t') ?? '';
     if (!/;tag=/.test(to)) to += `;tag=${hex()}`;
     const top = msg.via[0];
-    const reply = (status: string) => {
+    const reply = (status: string, body = '') => {
       const text = [
         `SIP/2.0 ${status}`,
         vias,
+        // A UAS echoes Record-Route in its dialog-forming responses: ACK and BYE then pass the proxy.
+        ...(msg.method === 'INVITE' ? raw.split('\r\n').filter((l) => /^Record-Route:/i.test(l)) : []),
         line('From') ?? line('f'),
         to,
         line('Call-ID') ?? line('i'),
         line('CSeq'),
-        'Content-Length: 0',
+        ...(msg.method === 'INVITE' ? [`Contact: <sip:${this.o.user}@127.0.0.1:${this.port}>`] : []),
+        ...(body ? ['Content-Type: application/sdp'] : []),
+        `Content-Length: ${Buffer.byteLength(body)}`,
         '',
-        '',
+        body,
       ].join('\r\n');
       // Responses go to the top Via's sent-by (the proxy that forwarded the request).
       this.sock.send(Buffer.from(text, 'utf8'), top.port ?? 5060, String(top.params.received ?? top.host));
     };
     if (msg.method === 'INVITE') {
-      // A busy phone: it rings, then declines (the BLF sees early, then terminated).
+      // It rings, then declines (486: the BLF sees early, then terminated) or answers (early,
+      // confirmed; terminated at the BYE).
       this.invites++;
       reply('180 Ringing');
-      setTimeout(() => reply('486 Busy Here'), this.ringMs).unref();
+      setTimeout(
+        () => (this.answers ? reply('200 OK', this.sdp()) : reply('486 Busy Here')),
+        this.ringMs,
+      ).unref();
       return;
     }
     reply('200 OK'); // NOTIFY, OPTIONS keepalives, BYE
+  }
+
+  /** Whether incoming calls are answered (200 with SDP) after ringing instead of declined. */
+  answers = false;
+
+  private sdp(): string {
+    const id = Date.now();
+    return [
+      'v=0',
+      `o=- ${id} ${id} IN IP4 127.0.0.1`,
+      's=-',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      `m=audio ${this.port} RTP/AVP 0 101`,
+      'a=rtpmap:0 PCMU/8000',
+      'a=rtpmap:101 telephone-event/8000',
+      'a=sendrecv',
+      '',
+    ].join('\r\n');
   }
 
   invites = 0;
