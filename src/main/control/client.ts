@@ -1,11 +1,43 @@
 // The CLI's end of the control channel: one request to the running peer of a data folder.
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
-import { lineReader } from '../enrollment/protocol.ts';
 import { type ControlRequest, controlSocketPath } from './protocol.ts';
 
 /** No peer runs on the folder (or it is not enrolled): the CLI prints this one line. */
 export class NoRunningPeer extends Error {}
+
+/**
+ * Answers come from our own user's peer over a 0600 socket, so they are not capped like requests
+ * from the network: a status of a peer holding 10,000 records is a line of a few MB.
+ */
+export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+
+/** The first newline-terminated line of a stream (or `onTooLong` past `maxBytes`). */
+export function firstLineReader(
+  onLine: (line: string) => void,
+  onTooLong: () => void,
+  maxBytes = MAX_ANSWER_BYTES,
+): (chunk: Buffer) => void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  return (chunk) => {
+    if (done) return;
+    const nl = chunk.indexOf(10);
+    if (nl < 0) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > maxBytes) {
+        done = true;
+        onTooLong();
+      }
+      return;
+    }
+    done = true;
+    chunks.push(chunk.subarray(0, nl));
+    onLine(Buffer.concat(chunks).toString('utf8'));
+  };
+}
 
 export function askPeer(dataDir: string, req: ControlRequest, timeoutMs = 20_000): Promise<unknown> {
   const dir = resolve(dataDir);
@@ -28,7 +60,7 @@ export function askPeer(dataDir: string, req: ControlRequest, timeoutMs = 20_000
     });
     socket.on(
       'data',
-      lineReader(
+      firstLineReader(
         (line) => {
           clearTimeout(timer);
           socket.destroy();
@@ -40,7 +72,11 @@ export function askPeer(dataDir: string, req: ControlRequest, timeoutMs = 20_000
             fail(new Error('unreadable answer from the running peer'));
           }
         },
-        () => fail(new Error('answer too long')),
+        () => {
+          clearTimeout(timer);
+          socket.destroy();
+          fail(new Error(`answer longer than ${MAX_ANSWER_BYTES} bytes`));
+        },
       ),
     );
   });
