@@ -15,7 +15,7 @@ import { depositEntryId, voicemailChunkResourceName } from '../records/resource-
 import type { StoredValue } from '../records/types.ts';
 import type { RandomBytes } from './keys.ts';
 import type { ValueSigner } from './value-signing.ts';
-import { decryptAsRecipient, encryptForRecipient } from './voicemail-crypto.ts';
+import { decryptAsRecipient, encryptForRecipient, type VoicemailCipher } from './voicemail-crypto.ts';
 
 export interface VoicemailDepositInput {
   /** The mailbox owner, e.g. "101@office". */
@@ -35,6 +35,8 @@ export interface VoicemailDepositInput {
   lifetime: number;
   random: RandomBytes;
   chunkSize?: number;
+  /** Default: node-forge (src/main passes its native one). */
+  cipher?: VoicemailCipher;
 }
 
 export interface VoicemailDeposit {
@@ -52,6 +54,7 @@ export function buildVoicemailDeposit(input: VoicemailDepositInput): VoicemailDe
     recipientPem: input.ownerCertificatePem,
     random: input.random,
     associatedData: encoder.encode(entryId),
+    cipher: input.cipher,
   });
   const { manifest, chunks } = splitIntoChunks(blob, input.chunkSize ?? VOICEMAIL_CHUNK_SIZE);
   const common = { storageTime: input.now, lifetime: input.lifetime };
@@ -110,6 +113,7 @@ export function openVoicemail(
   entry: StoredValue,
   chunks: ReadonlyArray<StoredValue | undefined>,
   ownerPrivateKeyPem: string,
+  cipher?: VoicemailCipher,
 ): OpenResult {
   const read = readVoicemailEntry(entry);
   if (!read.ok) return read;
@@ -119,7 +123,7 @@ export function openVoicemail(
     chunks.map((c) => (c?.exists ? c.value : undefined)),
   );
   if (!assembled.ok) return assembled;
-  const plain = decryptAsRecipient(assembled.data, ownerPrivateKeyPem, encoder.encode(meta.id));
+  const plain = decryptAsRecipient(assembled.data, ownerPrivateKeyPem, encoder.encode(meta.id), cipher);
   return plain.ok ? { ok: true, meta, audio: plain.plaintext } : { ok: false, error: plain.reason };
 }
 

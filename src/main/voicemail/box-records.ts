@@ -14,7 +14,10 @@ import type { Identity } from '../identity/identity.ts';
 import type { Logger } from '../log.ts';
 import { MEDIA_RATE } from '../media/sources.ts';
 import type { PbxOverlay } from '../pbx/overlay-directory.ts';
+import { nativeVoicemailCipher } from './native-cipher.ts';
 import { WANTED_COPIES } from './voicemail-limits.ts';
+
+const nativeCipher = nativeVoicemailCipher();
 
 const decoder = new TextDecoder();
 
@@ -136,6 +139,7 @@ export async function storeDeposit(
     now: Date.now(),
     lifetime: req.lifetimeMs,
     random: (n) => new Uint8Array(randomBytes(n)),
+    cipher: nativeCipher,
   });
   let values = [...deposit.chunks, deposit.entry];
   let best = 0;

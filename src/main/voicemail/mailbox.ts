@@ -33,6 +33,7 @@ import type { Identity } from '../identity/identity.ts';
 import type { Logger } from '../log.ts';
 import type { OfficePbx } from '../pbx/office-pbx.ts';
 import type { PbxOverlay } from '../pbx/overlay-directory.ts';
+import { nativeVoicemailCipher } from './native-cipher.ts';
 
 export interface MailboxMessage {
   id: string;
@@ -69,6 +70,8 @@ const SETTINGS_LIFETIME_MS = KINDS['USER-SETTINGS'].maxLifetime;
 const REWATCH_DELAY_MS = 1000;
 /** A chunk fetch that fails (a holder just died) is asked again this many times. */
 const CHUNK_ATTEMPTS = 3;
+/** Native AES-GCM and RSA-OAEP: playback decrypts the whole message before it starts. */
+const nativeCipher = nativeVoicemailCipher();
 
 /** USER-SETTINGS.voicemailPinHash (interfaces.md): hex SHA-256 of `${office}:${ext}:${pin}`. */
 export function voicemailPinHash(office: string, extension: string, pin: string): string {
@@ -177,7 +180,7 @@ export class Mailbox {
         return v;
       }),
     );
-    const opened = openVoicemail(value, chunks, this.opts.identity.keyPem);
+    const opened = openVoicemail(value, chunks, this.opts.identity.keyPem, nativeCipher);
     if (!opened.ok) {
       const missing = chunks.filter((c) => !c).length;
       throw new Error(
