@@ -15,7 +15,8 @@ import Database from 'better-sqlite3';
 import { loadIdentity, openDataDatabase } from '../../src/main/identity/identity.ts';
 import { PeerSigner } from '../../src/main/overlay/peer-signer.ts';
 import { freePort } from '../helpers/ports.ts';
-import { createOffice, dataDirs, runPeer } from '../office/harness.ts';
+import { PEERPBX_NODE_FLAGS } from '../helpers/processes.ts';
+import { createOffice, dataDirs, runPeer, type Wrap } from '../office/harness.ts';
 import { runBench } from './bench-main.ts';
 import { startKamailioReference } from './kamailio-reference.ts';
 import { cpuPercent, memoryOf, mib, processTree } from './proc-stats.ts';
@@ -24,6 +25,8 @@ import { ratio, summary } from './summary.ts';
 const RECORDS = Number(process.argv[2] ?? 10_000);
 const IDLE_SECONDS = Number(process.argv[3] ?? 20);
 const CMD = 'npm run bench -- footprint';
+/** The peer as the installed `peerpbx` program runs: with the Node flags of its first line. */
+const asProgram: Wrap = ([node, ...rest]) => [node, ...PEERPBX_NODE_FLAGS, ...rest];
 
 /** Signs `n` TEST records (a registration-sized value each) as the folder's own user and stores them. */
 function preload(dir: string, n: number): number {
@@ -73,7 +76,7 @@ async function main(): Promise<void> {
   console.log(`preloaded ${RECORDS} signed records in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   const s0 = performance.now();
-  const a = await runPeer(dirs.a);
+  const a = await runPeer(dirs.a, { wrap: asProgram });
   const startup = performance.now() - s0;
   // Let start-up work (registration, presence, expiry sweep) finish before calling the peer idle.
   await new Promise((r) => setTimeout(r, 10_000));
@@ -85,9 +88,8 @@ async function main(): Promise<void> {
   console.log(`peer holds ${st.records.total} records (${held} preloaded)`);
   const pid = a.run.child.pid!;
   // tsx keeps an esbuild service process beside the peer; the compiled bundle runs alone.
-  console.log(
-    `peer runs ${processTree(pid).length > 1 ? 'the TypeScript sources through tsx' : 'the compiled bundle'}`,
-  );
+  const how = processTree(pid).length > 1 ? 'the TypeScript sources through tsx' : 'the compiled bundle';
+  console.log(`peer runs ${how}, node ${PEERPBX_NODE_FLAGS.join(' ')}`);
   const ours = await measure(pid);
 
   const idleNode = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
@@ -105,7 +107,7 @@ async function main(): Promise<void> {
   await a.stop();
   // The same peer with no records: what the records cost, and what the runtime itself costs.
   const e0 = performance.now();
-  const e = await runPeer(dirs.empty);
+  const e = await runPeer(dirs.empty, { wrap: asProgram });
   const emptyStartup = performance.now() - e0;
   await new Promise((r) => setTimeout(r, 10_000));
   const empty = await measure(e.run.child.pid!);

@@ -7,6 +7,12 @@ import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const PEERPBX = join(ROOT, 'src/main/bin/peerpbx.js');
+/** The Node flags `peerpbx` runs with when started as a program (its `#!/usr/bin/env -S node ...` line). */
+export const PEERPBX_NODE_FLAGS: string[] = (
+  /^#!.*\bnode\b(.*)$/m.exec(readFileSync(PEERPBX, 'utf8').split('\n')[0])?.[1] ?? ''
+)
+  .split(' ')
+  .filter(Boolean);
 
 const live = new Set<ChildProcess>();
 

@@ -1,10 +1,14 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --v8-pool-size=1
 // The `peerpbx` command. Runs the compiled bundle (dist/cli/bin/peerpbx.mjs, made by `npm run build`
 // and `npm test`) when it is at least as new as every source file it was built from: it starts in
 // about half the time and memory, as no TypeScript is transpiled at run time. Otherwise (a fresh
 // clone, or a source edited since the build) it runs the TypeScript sources through tsx, so no
 // build step is ever required and a stale bundle is never run. PEERPBX_TSX=1 forces the sources,
 // PEERPBX_BUNDLE=1 the bundle (when built).
+// The Node flag on the first line: V8's background pool defaults to 4 threads, each with its own
+// malloc arena; one is plenty for a peer's ~10 MB heap and saves ~15 MB of resident memory
+// (BENCHMARKS.md, Footprint). It applies when `peerpbx` is run as a program (npm's bin link);
+// `node src/main/bin/peerpbx.js` runs with Node's defaults.
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
