@@ -71,6 +71,11 @@ export interface OverlayConfig {
   /** Pings to a candidate before it is given up (then ignored for `candidateRetryMs`). */
   candidateTries: number;
   candidateRetryMs: number;
+  /**
+   * Bytes of values per message when a range changes hands (join, leave): 10,000 records are tens
+   * of MB, past the link's frame limit; the rest follows in `replicate` messages of this size.
+   */
+  transferBatchBytes: number;
 }
 
 export const DEFAULT_OVERLAY_CONFIG: OverlayConfig = {
@@ -100,6 +105,7 @@ export const DEFAULT_OVERLAY_CONFIG: OverlayConfig = {
   candidateProbesPerTick: 256,
   candidateTries: 4,
   candidateRetryMs: 15_000,
+  transferBatchBytes: 1_000_000,
 };
 
 export type OverlayEffect =
@@ -222,6 +228,8 @@ export class OverlayNode {
   private out: OverlayEffect[] = [];
   /** The time of the input being handled (for answers we deliver to ourselves). */
   private now = 0;
+  /** Sends that must follow the answer being built (a join's remaining values). */
+  private afterAnswer: Array<() => void> = [];
   /** The direct sender of the message being handled (the link layer vouches for it). */
   private sender: NodeId | undefined;
 
@@ -292,8 +300,13 @@ export class OverlayNode {
       preds.length > 0 ? this.store.range(preds[0], this.id, now) : this.store.range(this.id, this.id, now);
     const succs = this.table.successors();
     const me: PeerInfo = { ...this.me, inc: this.inc + 1 };
+    const [first, ...rest] = this.batches(values);
     for (const id of new Set([...succs, ...preds])) {
-      this.send(id, { t: 'leave', from: me, values: id === succs[0] ? values : [] });
+      // The rest goes before the leave: the successor still counts us as a member for those.
+      if (id === succs[0])
+        for (const batch of rest)
+          this.send(id, { t: 'replicate', from: this.me, tx: 0, values: batch, watches: [] });
+      this.send(id, { t: 'leave', from: me, values: id === succs[0] ? (first ?? []) : [] });
     }
     this.running = false;
     return this.flush();
@@ -362,6 +375,8 @@ export class OverlayNode {
     this.sender = msg.from.id;
     if (!this.joinedFlag) {
       if (msg.t === 'ans') this.onAnswer(now, msg);
+      // A join's values past the first batch can overtake its answer (validated like any value).
+      else if (msg.t === 'replicate' && this.pendingJoin()) this.acceptValues(now, msg.values, msg.from.id);
       else if (msg.t === 'req')
         this.emit({ type: 'dropped', reason: 'not-ready', detail: `${msg.body.op} before join` });
       return this.flush();
@@ -625,6 +640,9 @@ export class OverlayNode {
     if (hop === this.id) {
       const body = this.execute(now, msg.body, msg.origin, msg.tx, msg.via.length);
       if (body) this.answer(msg.origin, msg.tx, msg.via.length, body);
+      const after = this.afterAnswer;
+      this.afterAnswer = [];
+      for (const run of after) run();
       return;
     }
     this.send(hop, { ...msg, from: this.me, ttl: msg.ttl - 1, via: [...msg.via, this.id] });
@@ -744,6 +762,11 @@ export class OverlayNode {
     }
   }
 
+  private pendingJoin(): boolean {
+    for (const p of this.pending.values()) if (p.body.op === 'join') return true;
+    return false;
+  }
+
   private activeSuspects(now: number): Set<NodeId> | undefined {
     if (this.suspects.size === 0) return undefined;
     for (const [id, until] of this.suspects) if (until <= now) this.suspects.delete(id);
@@ -757,7 +780,16 @@ export class OverlayNode {
     const r = this.config.replicas;
     // The joiner takes our predecessors; it holds (its r-th predecessor, itself].
     const from = preds.length > r ? preds[r] : joiner.id;
-    const values = this.store.range(from, joiner.id, now);
+    const [values, ...rest] = this.batches(this.store.range(from, joiner.id, now));
+    // The answer carries the first batch; the rest follows it on the same link, in order.
+    for (const batch of rest)
+      this.afterAnswer.push(() =>
+        this.send(
+          joiner.id,
+          { t: 'replicate', from: this.me, tx: 0, values: batch, watches: [] },
+          joiner.address,
+        ),
+      );
     const watches: WatchRegistration[] = [];
     for (const [rid, regs] of this.heldWatches) {
       if (preds.length <= r || between(from, rid, joiner.id))
@@ -775,7 +807,7 @@ export class OverlayNode {
       // Forwarded: anyone could have written that origin. The joiner's first ping verifies it.
       this.learnCandidate(now, joiner, this.id);
     }
-    return { op: 'join', view, values, watches };
+    return { op: 'join', view, values: values ?? [], watches };
   }
 
   private installJoin(now: number, admitter: PeerInfo, b: Extract<AnswerBody, { op: 'join' }>): void {
@@ -1078,6 +1110,26 @@ export class OverlayNode {
       });
       return { ok: false, code: 'invalid', reason: `storage failed at ${this.id}: ${cause}` };
     }
+  }
+
+  /** Values split into messages of at most `transferBatchBytes` (estimated), in order. */
+  private batches(values: StoredValue[]): StoredValue[][] {
+    const out: StoredValue[][] = [];
+    let cur: StoredValue[] = [];
+    let bytes = 0;
+    for (const v of values) {
+      const size =
+        v.value.length + v.signature.length + v.signer.certificate.length + v.resourceName.length + 256;
+      if (cur.length > 0 && bytes + size > this.config.transferBatchBytes) {
+        out.push(cur);
+        cur = [];
+        bytes = 0;
+      }
+      cur.push(v);
+      bytes += size;
+    }
+    if (cur.length > 0) out.push(cur);
+    return out;
   }
 
   /** Store maintenance that may fail on a broken disk: logged, retried on the next round. */
