@@ -6,13 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openCaKey } from '../../src/core/security/ca.ts';
 import { requestEnrollment } from '../../src/main/enrollment/client.ts';
 import { codeProof, parseAnswer, parseJoinRequest } from '../../src/main/enrollment/protocol.ts';
-import { EnrollmentServer } from '../../src/main/enrollment/server.ts';
-import { generatePeerKeys, loadIdentity, openDataDatabase } from '../../src/main/identity/identity.ts';
-import { createLogger } from '../../src/main/log.ts';
-import { createOffice, inviteToOffice } from '../../src/main/office/office.ts';
+import { generatePeerKeys } from '../../src/main/identity/identity.ts';
+import { inviteToOffice } from '../../src/main/office/office.ts';
+import { startAdminEndpoint } from './admin-endpoint.ts';
 
 process.env.PEERPBX_CA_KDF_ITERATIONS = '2000';
 const root = mkdtempSync(join(tmpdir(), 'peerpbx-enroll-'));
@@ -47,26 +45,7 @@ describe('enrollment protocol parsers', () => {
   });
 });
 
-async function adminEndpoint(name: string) {
-  const dir = join(root, name);
-  createOffice({ dataDir: dir, name, extension: '101', passphrase: 'passphrase-1' });
-  const db = openDataDatabase(dir);
-  closers.push(() => db.close());
-  const identity = loadIdentity(dir, db);
-  const ca = openCaKey(identity.caKeyEncryptedPem!, 'passphrase-1');
-  if (!ca.ok) throw new Error(ca.reason);
-  const server = new EnrollmentServer({
-    identity,
-    db,
-    caPrivateKey: ca.privateKey,
-    host: '127.0.0.1',
-    port: 0,
-    log: createLogger({ component: 'test' }),
-  });
-  await server.start();
-  closers.push(() => server.stop());
-  return { dir, server, identity };
-}
+const adminEndpoint = (name: string) => startAdminEndpoint(join(root, name), name, closers);
 
 function raw(port: number, payload: string): Promise<string> {
   return new Promise((resolve) => {

@@ -5,7 +5,7 @@
 import forge from 'node-forge';
 import type { NodeId } from '../records/types.ts';
 import { issueCertificate } from './certificates.ts';
-import { checkJoinCode, type Invite, redeemInvite } from './join-codes.ts';
+import { checkJoinCode, hashJoinCode, type Invite, normalizeJoinCode, redeemInvite } from './join-codes.ts';
 import { nodeIdFromPublicKey, type RandomBytes } from './keys.ts';
 
 export interface JoinRequest {
@@ -23,14 +23,38 @@ export interface AdminContext {
   invites: readonly Invite[];
   /** Extensions already enrolled, with the Node-ID holding each. */
   enrolled: ReadonlyMap<string, NodeId>;
+  /**
+   * Certificates issued but never collected (the PC hung up before the answer reached it), by
+   * extension. Such a reservation gives way after `reservationMs`, or at once to the same code.
+   */
+  uncollected?: ReadonlyMap<string, Reservation>;
+  reservationMs?: number;
   now: number;
   random: RandomBytes;
 }
 
+export interface Reservation {
+  nodeId: NodeId;
+  issuedAt: number;
+  /** hashJoinCode of the code it was issued for (none: issued on approval). */
+  codeHash?: string;
+}
+
+/** Default time an issued but uncollected certificate keeps its extension. */
+export const DEFAULT_RESERVATION_MS = 120_000;
+
 export type JoinRefusal = 'bad-extension' | 'extension-taken' | 'bad-code' | 'needs-approval' | 'bad-csr';
 
 export type JoinDecision =
-  | { ok: true; user: string; nodeId: NodeId; certificatePem: string; invites: Invite[] }
+  | {
+      ok: true;
+      user: string;
+      nodeId: NodeId;
+      certificatePem: string;
+      invites: Invite[];
+      /** The uncollected reservation of another key this decision released, if any. */
+      released?: NodeId;
+    }
   | { ok: false; refusal: JoinRefusal; reason: string };
 
 const EXTENSION = /^[0-9]{2,10}$/;
@@ -51,16 +75,32 @@ export function decideJoinRequest(req: JoinRequest, ctx: AdminContext, approved 
   const csrNode = csrNodeId(req.csrPem);
   if (!csrNode.ok) return { ok: false, refusal: 'bad-csr', reason: csrNode.reason };
   const holder = ctx.enrolled.get(req.extension);
-  // The same key asking again (its certificate was lost) is a re-issue, not a takeover.
+  const codeHash = req.code === undefined ? undefined : hashOfCode(req.code);
+  let released: NodeId | undefined;
   if (holder !== undefined && holder !== csrNode.nodeId) {
-    return { ok: false, refusal: 'extension-taken', reason: `extension ${req.extension} is already taken` };
+    // An uncollected certificate does not hold its extension forever: the PC gave up before the
+    // answer came, and asks again with a new key (the same code), or someone asks after the bound.
+    const r = ctx.uncollected?.get(req.extension);
+    const stale =
+      r?.nodeId === holder && ctx.now - r.issuedAt >= (ctx.reservationMs ?? DEFAULT_RESERVATION_MS);
+    const sameCode = r?.nodeId === holder && codeHash !== undefined && r.codeHash === codeHash;
+    if (!stale && !sameCode)
+      return { ok: false, refusal: 'extension-taken', reason: `extension ${req.extension} is already taken` };
+    released = holder;
   }
 
   let invites = [...ctx.invites];
   if (req.code !== undefined) {
     const check = checkJoinCode(req.code, req.extension, ctx.invites, ctx.now);
-    if (!check.ok) return { ok: false, refusal: 'bad-code', reason: check.reason };
-    invites = invites.map((i) => (i === check.invite ? redeemInvite(i) : i));
+    // A used code is fine for a repeat of the join that used it: the same key asking again (its
+    // answer was lost), or a new key taking over the uncollected certificate it was issued for.
+    const repeat =
+      !check.ok &&
+      check.error === 'used' &&
+      (holder === csrNode.nodeId ||
+        (released !== undefined && ctx.uncollected?.get(req.extension)?.codeHash === codeHash));
+    if (!check.ok && !repeat) return { ok: false, refusal: 'bad-code', reason: check.reason };
+    if (check.ok) invites = invites.map((i) => (i === check.invite ? redeemInvite(i) : i));
   } else if (!approved) {
     return {
       ok: false,
@@ -79,7 +119,20 @@ export function decideJoinRequest(req: JoinRequest, ctx: AdminContext, approved 
     random: ctx.random,
   });
   if (!issued.ok) return { ok: false, refusal: 'bad-csr', reason: issued.reason };
-  return { ok: true, user, nodeId: issued.nodeId, certificatePem: issued.certificatePem, invites };
+  return {
+    ok: true,
+    user,
+    nodeId: issued.nodeId,
+    certificatePem: issued.certificatePem,
+    invites,
+    ...(released ? { released } : {}),
+  };
+}
+
+/** hashJoinCode of a typed code (undefined when it is malformed). */
+export function hashOfCode(code: string): string | undefined {
+  const n = normalizeJoinCode(code);
+  return n.ok ? hashJoinCode(n.code) : undefined;
 }
 
 function csrNodeId(csrPem: string): { ok: true; nodeId: NodeId } | { ok: false; reason: string } {

@@ -14,6 +14,7 @@ import {
   nodeIdFromPublicKeyPem,
 } from '../../core/security/keys.ts';
 import {
+  COLLECTED_LINE,
   codeProof,
   type EnrollmentAnswer,
   type EnrollmentRefusal,
@@ -32,6 +33,13 @@ export interface EnrollRequest {
   /** The office CA fingerprint the PC expects (from discovery); any office when absent. */
   caFingerprint?: string;
   connectTimeoutMs?: number;
+  /** How long to wait for the answer once the request is sent (default 30 s: a loaded admin signs slowly). */
+  answerTimeoutMs?: number;
+  /**
+   * Keeps the checked certificate (writes it to the data folder) before the PC tells the admin it
+   * collected it; a failure here leaves the certificate uncollected, so the extension is freed later.
+   */
+  collect?: (issued: Extract<EnrollResult, { ok: true }>) => void | Promise<void>;
   /** How long to wait for an approval (default 10 min). */
   approvalTimeoutMs?: number;
   onPending?: (requestId: string) => void;
@@ -39,7 +47,8 @@ export interface EnrollRequest {
 
 export type EnrollResult =
   | { ok: true; office: string; certificatePem: string; caPem: string; caFingerprint: string; nodeId: string }
-  | { ok: false; kind: 'unreachable' | 'wrong-office' | 'protocol'; reason: string }
+  /** no-answer: the request went out but no answer came back (asking again with the same key is safe). */
+  | { ok: false; kind: 'unreachable' | 'no-answer' | 'wrong-office' | 'protocol'; reason: string }
   | { ok: false; kind: 'refused'; refusal: EnrollmentRefusal; reason: string };
 
 type Failure = Extract<EnrollResult, { ok: false }>;
@@ -65,6 +74,8 @@ function officeOf(
 export function requestEnrollment(r: EnrollRequest): Promise<EnrollResult> {
   return new Promise((resolve) => {
     let done = false;
+    let sent = false;
+    let answered = false;
     let office: { caPem: string; fingerprint: string } | null = null;
     const finish = (res: EnrollResult) => {
       if (done) return;
@@ -85,8 +96,23 @@ export function requestEnrollment(r: EnrollRequest): Promise<EnrollResult> {
       () => fail('unreachable', `no answer from ${r.host}:${r.port}`),
       r.connectTimeoutMs ?? 5000,
     );
-    socket.on('error', (err) => fail('unreachable', `${r.host}:${r.port}: ${err.message}`));
-    socket.on('close', () => fail('protocol', `${r.host}:${r.port} closed the connection without an answer`));
+    const wait = (ms: number, why: () => void) => {
+      clearTimeout(timer);
+      timer = setTimeout(why, ms);
+    };
+    // Once the certificate is kept, the end of the link (however it ends) completes the join.
+    let kept: Extract<EnrollResult, { ok: true }> | null = null;
+    socket.on('error', (err) =>
+      kept ? finish(kept) : fail(sent ? 'no-answer' : 'unreachable', `${r.host}:${r.port}: ${err.message}`),
+    );
+    socket.on('close', () =>
+      kept
+        ? finish(kept)
+        : fail(
+            sent ? 'no-answer' : 'protocol',
+            `${r.host}:${r.port} closed the connection without an answer`,
+          ),
+    );
     socket.on('secureConnect', () => {
       const o = officeOf(socket);
       if (!o.ok) return fail('wrong-office', o.reason);
@@ -100,23 +126,42 @@ export function requestEnrollment(r: EnrollRequest): Promise<EnrollResult> {
       socket.write(
         `${JSON.stringify({ type: 'join', extension: r.extension, csr, code: r.code, displayName: r.displayName })}\n`,
       );
+      sent = true;
+      wait(r.answerTimeoutMs ?? 30_000, () =>
+        fail('no-answer', `the admin peer at ${r.host}:${r.port} did not answer in time`),
+      );
     });
+    const collect = async (res: Extract<EnrollResult, { ok: true }>) => {
+      clearTimeout(timer);
+      try {
+        await r.collect?.(res);
+      } catch (err) {
+        return fail('protocol', `could not keep the certificate: ${(err as Error).message}`);
+      }
+      // Tell the admin, then give it a moment to record that before the socket goes.
+      kept = res;
+      if (socket.destroyed) return finish(res);
+      socket.write(`${COLLECTED_LINE}\n`);
+      wait(3000, () => finish(res));
+    };
     socket.on(
       'data',
       lineReader(
         (line) => {
+          if (done || !sent || answered) return;
           const a = parseAnswer(line);
           if (!a) return fail('protocol', 'unreadable answer from the admin peer');
           if (a.type === 'pending') {
-            clearTimeout(timer);
-            timer = setTimeout(
-              () => fail('unreachable', 'no administrator approved the request in time'),
-              r.approvalTimeoutMs ?? 600_000,
+            wait(r.approvalTimeoutMs ?? 600_000, () =>
+              fail('unreachable', 'no administrator approved the request in time'),
             );
             r.onPending?.(a.requestId);
             return;
           }
-          finish(check(a, r, office!));
+          answered = true;
+          const res = check(a, r, office!);
+          if (res.ok) void collect(res);
+          else finish(res);
         },
         () => fail('protocol', 'answer too long'),
       ),

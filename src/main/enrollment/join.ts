@@ -24,8 +24,13 @@ export interface JoinOptions {
   discoverMs?: number;
   discovery?: { mdns?: boolean; broadcast?: boolean; beaconPort?: number };
   onPending?: (requestId: string, at: string) => void;
+  /** How long one request waits for the admin's answer (default 30 s); unanswered ones are repeated. */
+  answerTimeoutMs?: number;
   log: Logger;
 }
+
+/** Tries of one admin that took the request but did not answer: the repeats get the same certificate. */
+const ANSWER_ATTEMPTS = 3;
 
 export interface Joined {
   office: string;
@@ -134,18 +139,38 @@ export async function joinOffice(opts: JoinOptions): Promise<Joined> {
     // Stops at the first admin peer that enrolls us (or finally refuses): no need to wait out the
     // discovery window. Peers that are not the admin (closed enrollment port) are skipped quickly.
     for (let t = await source.next(); t; t = await source.next()) {
-      const r = await requestEnrollment({
-        host: t.host,
-        port: t.port,
-        extension: opts.extension,
-        code: opts.code,
-        displayName: opts.displayName,
-        keys,
-        caFingerprint: t.caFingerprint,
-        connectTimeoutMs: 3000,
-        onPending: (id) => opts.onPending?.(id, `${t!.host}:${t!.port}`),
-      });
-      if (r.ok) return saveJoined(opts, keys.privateKeyPem, r, t);
+      const target = t;
+      const kept: { joined?: Joined } = {};
+      let r: EnrollResult | null = null;
+      // Same key, same code: an admin that issued while we were no longer listening re-issues.
+      for (let attempt = 1; attempt <= ANSWER_ATTEMPTS; attempt++) {
+        r = await requestEnrollment({
+          host: target.host,
+          port: target.port,
+          extension: opts.extension,
+          code: opts.code,
+          displayName: opts.displayName,
+          keys,
+          caFingerprint: target.caFingerprint,
+          connectTimeoutMs: 3000,
+          answerTimeoutMs: opts.answerTimeoutMs,
+          onPending: (id) => opts.onPending?.(id, `${target.host}:${target.port}`),
+          collect: (ok) => {
+            kept.joined = saveJoined(opts, keys.privateKeyPem, ok, target);
+          },
+        });
+        if (r.ok || r.kind !== 'no-answer') break;
+        opts.log.warn('the admin peer took the request but did not answer; asking again', {
+          at: `${target.host}:${target.port}`,
+          attempt,
+          reason: r.reason,
+        });
+      }
+      if (!r) continue;
+      if (r.ok) {
+        if (kept.joined) return kept.joined;
+        continue; // unreachable: an ok result comes after collect() kept it
+      }
       // An admin's answer says more than another address of it that could not be reached.
       if (!last || last.ok || last.kind !== 'refused' || r.kind === 'refused') last = r;
       // A refusal by an admin is final, except a code unknown to it: another office on the LAN may be ours.

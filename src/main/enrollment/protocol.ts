@@ -1,6 +1,7 @@
 // The enrollment exchange between a joining PC (no certificate yet) and an admin peer, over TLS
 // that only the server authenticates: one JSON line each way (plus a "pending" line while the
-// request awaits the admin's approval). The admin peer listens on its overlay port + 1.
+// request awaits the admin's approval, and the PC's "collected" after a certificate). The admin peer
+// listens on its overlay port + 1.
 import { createHmac } from 'node:crypto';
 import { hashJoinCode, normalizeJoinCode } from '../../core/security/join-codes.ts';
 
@@ -79,6 +80,20 @@ export function parseJoinRequest(
       displayName: o.displayName as string | undefined,
     },
   };
+}
+
+/**
+ * The PC's last line after an "issued" answer: it checked and kept the certificate. Until then the
+ * admin holds the extension for it only for a bounded time (a PC that hung up never collects).
+ */
+export const COLLECTED_LINE = '{"type":"collected"}';
+
+export function isCollectedLine(line: string): boolean {
+  try {
+    return (JSON.parse(line) as { type?: unknown } | null)?.type === 'collected';
+  } catch {
+    return false;
+  }
 }
 
 export function parseAnswer(line: string): EnrollmentAnswer | null {

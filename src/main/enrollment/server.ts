@@ -7,15 +7,25 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import tls from 'node:tls';
 import forge from 'node-forge';
-import { decideJoinRequest, type JoinDecision } from '../../core/security/enrollment.ts';
+import { decideJoinRequest, hashOfCode, type JoinDecision } from '../../core/security/enrollment.ts';
 import { nodeIdFromPublicKey } from '../../core/security/keys.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Logger } from '../log.ts';
-import { loadEnrolled, loadInvites, random, recordEnrolled, saveInvites } from '../office/office.ts';
+import {
+  loadEnrolled,
+  loadInvites,
+  loadUncollected,
+  markCollected,
+  random,
+  recordIssued,
+  reservationMs,
+  saveInvites,
+} from '../office/office.ts';
 import type { PeerDatabase } from '../store/peer-database.ts';
 import {
   codeProof,
   type EnrollmentAnswer,
+  isCollectedLine,
   type JoinRequestLine,
   lineReader,
   parseJoinRequest,
@@ -49,12 +59,20 @@ export interface EnrollmentServerOptions {
   /** How long an unapproved request waits (default 10 min). */
   approvalTimeoutMs?: number;
   maxPending?: number;
+  /** How long an issued, uncollected certificate holds its extension (default reservationMs()). */
+  reservationMs?: number;
 }
+
+/** An answer, and for "issued" what it granted (kept here, not sent). */
+type Answer = EnrollmentAnswer & { granted?: { extension: string; nodeId: string } };
+
+/** How long the PC has to say "collected" after its certificate went out. */
+const COLLECT_WAIT_MS = 15_000;
 
 interface Waiting {
   info: JoinRequestInfo;
   req: JoinRequestLine;
-  answer: (a: EnrollmentAnswer) => void;
+  answer: (a: Answer) => void;
 }
 
 export class EnrollmentServer extends EventEmitter<EnrollmentServerEvents> {
@@ -139,39 +157,59 @@ export class EnrollmentServer extends EventEmitter<EnrollmentServerEvents> {
   private onConnection(socket: tls.TLSSocket): void {
     this.sockets.add(socket);
     const address = `${socket.remoteAddress}:${socket.remotePort}`;
-    let answered = false;
+    // request -> (waiting) -> issued (until the PC says "collected") | done
+    let state: 'request' | 'deciding' | 'waiting' | 'issued' | 'done' = 'request';
     let waitingId: string | null = null;
-    const send = (a: EnrollmentAnswer) => {
+    let issued: { extension: string; nodeId: string } | null = null;
+    const send = (a: Answer) => {
       if (socket.destroyed) return;
-      socket.write(`${JSON.stringify(a)}\n`);
-      if (a.type !== 'pending') {
-        answered = true;
-        socket.end();
+      const { granted, ...wire } = a;
+      socket.write(`${JSON.stringify(wire)}\n`);
+      if (a.type === 'pending') return;
+      if (granted) {
+        state = 'issued';
+        issued = granted;
+        socket.setTimeout(COLLECT_WAIT_MS, () => socket.end());
+        return;
       }
+      state = 'done';
+      socket.end();
     };
     socket.setTimeout(15_000, () => {
-      if (!waitingId) socket.destroy();
+      if (state !== 'waiting') socket.destroy();
     });
     socket.on('close', () => {
       this.sockets.delete(socket);
       if (waitingId && this.waiting.delete(waitingId))
         this.opts.log.info('join request withdrawn (the PC hung up)', { id: waitingId });
+      if (state === 'issued' && issued)
+        this.opts.log.warn('certificate not collected (the PC hung up before confirming)', { ...issued });
     });
     socket.on('error', (err) =>
       this.opts.log.debug('enrollment socket error', { address, err: err.message }),
     );
     const onData = lineReader(
       (line) => {
-        if (answered || waitingId) return;
+        if (state === 'issued' && issued && isCollectedLine(line)) {
+          const got = issued;
+          state = 'done';
+          this.collected(got.extension, got.nodeId);
+          socket.end();
+          return;
+        }
+        if (state !== 'request') return;
         const p = parseJoinRequest(line);
         if (!p.ok) {
           this.opts.log.warn('malformed join request', { address, reason: p.reason });
           send({ type: 'refused', refusal: 'bad-request', reason: p.reason });
           return;
         }
+        state = 'deciding';
         void this.handle(p.req, address, send).then((id) => {
+          if (!id) return;
           waitingId = id;
-          if (id) socket.setTimeout(0);
+          if (state === 'deciding') state = 'waiting';
+          socket.setTimeout(0);
         });
       },
       () => {
@@ -182,11 +220,20 @@ export class EnrollmentServer extends EventEmitter<EnrollmentServerEvents> {
     socket.on('data', onData);
   }
 
+  private collected(extension: string, nodeId: string): void {
+    try {
+      this.opts.db.db.transaction(() => markCollected(this.opts.db, extension, nodeId)).immediate();
+      this.opts.log.info('certificate collected', { extension, nodeId });
+    } catch (err) {
+      this.opts.log.warn('could not record a collected certificate', { extension, err });
+    }
+  }
+
   /** Returns the waiting id when the request now awaits approval. */
   private async handle(
     req: JoinRequestLine,
     address: string,
-    send: (a: EnrollmentAnswer) => void,
+    send: (a: Answer) => void,
   ): Promise<string | null> {
     const decided = await this.decide(req, false);
     if (decided.type !== 'pending') {
@@ -229,7 +276,7 @@ export class EnrollmentServer extends EventEmitter<EnrollmentServerEvents> {
    * The decision, persisted when it issues. 'pending' (requestId = the CSR's Node-ID) when the
    * request needs the admin's approval.
    */
-  private async decide(req: JoinRequestLine, approved: boolean): Promise<EnrollmentAnswer> {
+  private async decide(req: JoinRequestLine, approved: boolean): Promise<Answer> {
     const { identity, db, log } = this.opts;
     if (!this.opts.caPrivateKey)
       return {
@@ -238,10 +285,18 @@ export class EnrollmentServer extends EventEmitter<EnrollmentServerEvents> {
         reason: 'the admin peer runs without the admin passphrase (PEERPBX_PASSPHRASE) and cannot enroll PCs',
       };
     const enrolled = loadEnrolled(db);
-    if (this.opts.overlayHolder && !enrolled.has(req.extension)) {
+    const uncollected = loadUncollected(db);
+    const reserved = uncollected.get(req.extension);
+    // The overlay knows holders this admin did not enroll, and whether an uncollected certificate
+    // was in fact taken into use (its CERTIFICATE record is out): then it is not released.
+    if (this.opts.overlayHolder && (!enrolled.has(req.extension) || reserved)) {
       try {
         const holder = await this.opts.overlayHolder(req.extension);
-        if (holder) enrolled.set(req.extension, holder);
+        if (holder && !enrolled.has(req.extension)) enrolled.set(req.extension, holder);
+        if (holder && holder === reserved?.nodeId) {
+          uncollected.delete(req.extension);
+          db.db.transaction(() => markCollected(db, req.extension, holder)).immediate();
+        }
       } catch (err) {
         log.warn('could not ask the overlay who holds an extension', { extension: req.extension, err });
       }
@@ -259,7 +314,9 @@ export class EnrollmentServer extends EventEmitter<EnrollmentServerEvents> {
             caCertificatePem: identity.caPem,
             caPrivateKey: this.opts.caPrivateKey!,
             invites: loadInvites(db),
-            enrolled,
+            enrolled: new Map([...enrolled, ...loadEnrolled(db)]),
+            uncollected: loadUncollected(db),
+            reservationMs: this.opts.reservationMs ?? reservationMs(),
             now,
             random,
           },
@@ -267,7 +324,12 @@ export class EnrollmentServer extends EventEmitter<EnrollmentServerEvents> {
         );
         if (d.ok) {
           saveInvites(db, d.invites, now);
-          recordEnrolled(db, req.extension, d.nodeId);
+          const codeHash = req.code === undefined ? undefined : hashOfCode(req.code);
+          recordIssued(db, req.extension, {
+            nodeId: d.nodeId,
+            issuedAt: now,
+            ...(codeHash ? { codeHash } : {}),
+          });
         }
       })
       .immediate();
@@ -283,6 +345,8 @@ export class EnrollmentServer extends EventEmitter<EnrollmentServerEvents> {
       });
       return { type: 'refused', refusal: decision.refusal, reason: decision.reason };
     }
+    if (decision.released)
+      log.warn('uncollected certificate released', { extension: req.extension, nodeId: decision.released });
     log.info('PC enrolled', {
       extension: req.extension,
       nodeId: decision.nodeId,
@@ -295,6 +359,7 @@ export class EnrollmentServer extends EventEmitter<EnrollmentServerEvents> {
     });
     return {
       type: 'issued',
+      granted: { extension: req.extension, nodeId: decision.nodeId },
       office: identity.office,
       certificatePem: decision.certificatePem,
       caPem: identity.caPem,

@@ -3,7 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import { createOfficeCa, openCaKey } from '../../core/security/ca.ts';
 import { createCsr, issueCertificate } from '../../core/security/certificates.ts';
-import { isValidExtension } from '../../core/security/enrollment.ts';
+import {
+  DEFAULT_RESERVATION_MS,
+  isValidExtension,
+  type Reservation,
+} from '../../core/security/enrollment.ts';
 import { createInvite, DEFAULT_INVITE_TTL_MS, type Invite } from '../../core/security/join-codes.ts';
 import {
   generatePeerKeys,
@@ -18,6 +22,7 @@ import type { PeerDatabase } from '../store/peer-database.ts';
 
 const INVITES_KEY = 'invites';
 const ENROLLED_KEY = 'enrolled';
+const UNCOLLECTED_KEY = 'enrollment-uncollected';
 const OFFICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 export const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
@@ -122,10 +127,56 @@ export function loadEnrolled(db: PeerDatabase): Map<string, string> {
   return new Map(Object.entries(db.settings.get<Record<string, string>>(ENROLLED_KEY) ?? {}));
 }
 
+/** Drops an uncollected certificate's hold on its extension. */
+export function releaseReservation(db: PeerDatabase, extension: string): void {
+  const enrolled = db.settings.get<Record<string, string>>(ENROLLED_KEY) ?? {};
+  delete enrolled[extension];
+  db.settings.set(ENROLLED_KEY, enrolled);
+  const all = loadUncollected(db);
+  all.delete(extension);
+  saveUncollected(db, all);
+}
+
 export function recordEnrolled(db: PeerDatabase, extension: string, nodeId: string): void {
   const all = db.settings.get<Record<string, string>>(ENROLLED_KEY) ?? {};
   all[extension] = nodeId;
   db.settings.set(ENROLLED_KEY, all);
+}
+
+/** Issued certificates the PC has not confirmed it received, by extension. */
+export function loadUncollected(db: PeerDatabase): Map<string, Reservation> {
+  return new Map(Object.entries(db.settings.get<Record<string, Reservation>>(UNCOLLECTED_KEY) ?? {}));
+}
+
+function saveUncollected(db: PeerDatabase, all: Map<string, Reservation>): void {
+  db.settings.set(UNCOLLECTED_KEY, Object.fromEntries(all));
+}
+
+/** A certificate was issued: the extension is the node's, reserved until the PC confirms receipt. */
+export function recordIssued(db: PeerDatabase, extension: string, reservation: Reservation): void {
+  const all = loadUncollected(db);
+  // A re-issue to a key that already collected its certificate (a late repeat) stays collected.
+  if (loadEnrolled(db).get(extension) === reservation.nodeId && !all.has(extension)) return;
+  recordEnrolled(db, extension, reservation.nodeId);
+  all.set(extension, reservation);
+  saveUncollected(db, all);
+}
+
+/** The PC confirmed it keeps its certificate (or the overlay holds its CERTIFICATE record). */
+export function markCollected(db: PeerDatabase, extension: string, nodeId: string): void {
+  const all = loadUncollected(db);
+  if (all.get(extension)?.nodeId !== nodeId) return;
+  all.delete(extension);
+  saveUncollected(db, all);
+}
+
+/**
+ * How long an issued but uncollected certificate keeps its extension (default 2 min);
+ * PEERPBX_UNCOLLECTED_MS changes it (tests).
+ */
+export function reservationMs(): number {
+  const n = Number(process.env.PEERPBX_UNCOLLECTED_MS);
+  return Number.isInteger(n) && n >= 500 ? n : DEFAULT_RESERVATION_MS;
 }
 
 export interface InviteResult {
@@ -143,13 +194,27 @@ export function inviteToOffice(dataDir: string, extension: string, now = Date.no
       throw new IdentityError(
         'this PC is not an office admin (it holds no office CA key): invite from the admin PC',
       );
-    const holder = loadEnrolled(db).get(extension);
-    if (holder !== undefined) throw new IdentityError(`extension ${extension} is already taken`);
     const { code, invite } = createInvite({ extension, now, random });
     // One IMMEDIATE transaction (write lock before the read): a concurrent join redeeming another
     // invite must not be lost, and a deferred read-then-write beside the running peer's writes
     // fails at once with "database is locked" (WAL snapshot upgrade), busy_timeout or not.
-    db.db.transaction(() => saveInvites(db, [...loadInvites(db), invite], now)).immediate();
+    db.db
+      .transaction(() => {
+        const holder = loadEnrolled(db).get(extension);
+        if (holder !== undefined) {
+          const r = loadUncollected(db).get(extension);
+          if (r?.nodeId !== holder) throw new IdentityError(`extension ${extension} is already taken`);
+          const left = r.issuedAt + reservationMs() - now;
+          if (left > 0)
+            throw new IdentityError(
+              `extension ${extension} is already taken (by a PC that has not collected its certificate: join again with the same code, or invite again in ${Math.ceil(left / 1000)} s)`,
+            );
+          // Never collected within the bound: the extension is free again.
+          releaseReservation(db, extension);
+        }
+        saveInvites(db, [...loadInvites(db), invite], now);
+      })
+      .immediate();
     return { code, expiresAt: invite.expiresAt };
   } finally {
     db.close();
