@@ -6,16 +6,16 @@
 // a second PC joining it timed out (20 s) while the 10,000 records were handed over, see
 // BENCHMARKS.md.
 // Run: node --import tsx test/bench/footprint.bench.ts [RECORDS] [IDLE_SECONDS]
-// (`npm run bench` builds dist/cli first, so the peer runs the compiled bundle; PEERPBX_TSX=1 runs
-// the sources through tsx instead, for comparison.)
-import { spawn } from 'node:child_process';
+// The peer runs as the installed program does: the compiled bundle (built here first) with the Node
+// flags of src/main/bin/peerpbx.js's first line; its start-up is also compared with tsx.
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { loadIdentity, openDataDatabase } from '../../src/main/identity/identity.ts';
 import { PeerSigner } from '../../src/main/overlay/peer-signer.ts';
 import { freePort } from '../helpers/ports.ts';
-import { PEERPBX_NODE_FLAGS } from '../helpers/processes.ts';
+import { PEERPBX_NODE_FLAGS, ROOT } from '../helpers/processes.ts';
 import { createOffice, dataDirs, runPeer, type Wrap } from '../office/harness.ts';
 import { runBench } from './bench-main.ts';
 import { startKamailioReference } from './kamailio-reference.ts';
@@ -27,6 +27,8 @@ const IDLE_SECONDS = Number(process.argv[3] ?? 20);
 const CMD = 'npm run bench -- footprint';
 /** The peer as the installed `peerpbx` program runs: with the Node flags of its first line. */
 const asProgram: Wrap = ([node, ...rest]) => [node, ...PEERPBX_NODE_FLAGS, ...rest];
+/** Built once below; forced, so a source edited during the run does not switch a peer to tsx. */
+const COMPILED = { PEERPBX_BUNDLE: '1' };
 
 /** Signs `n` TEST records (a registration-sized value each) as the folder's own user and stores them. */
 function preload(dir: string, n: number): number {
@@ -67,6 +69,22 @@ async function bareNodeStart(): Promise<number> {
   return times.sort((a, b) => a - b)[2];
 }
 
+/** Spawn to listening of the peer with no records, compiled bundle vs tsx, alternating; medians. */
+async function startupCompiledVsTsx(dir: string, runs = 5): Promise<{ bundle: number; tsx: number }> {
+  const times = { bundle: [] as number[], tsx: [] as number[] };
+  for (let i = 0; i < runs; i++) {
+    for (const mode of ['bundle', 'tsx'] as const) {
+      const env = mode === 'tsx' ? { PEERPBX_TSX: '1' } : COMPILED;
+      const t0 = performance.now();
+      const p = await runPeer(dir, { wrap: asProgram, env });
+      times[mode].push(performance.now() - t0);
+      await p.stop();
+    }
+  }
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { bundle: median(times.bundle), tsx: median(times.tsx) };
+}
+
 async function main(): Promise<void> {
   const dirs = dataDirs(['a', 'empty']);
   await createOffice(dirs.a, 'footprint', '101');
@@ -75,8 +93,10 @@ async function main(): Promise<void> {
   const held = preload(dirs.a, RECORDS);
   console.log(`preloaded ${RECORDS} signed records in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
+  const built = spawnSync(process.execPath, [join(ROOT, 'src/main/build.mjs'), 'cli'], { stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('npm run build:cli failed');
   const s0 = performance.now();
-  const a = await runPeer(dirs.a, { wrap: asProgram });
+  const a = await runPeer(dirs.a, { wrap: asProgram, env: COMPILED });
   const startup = performance.now() - s0;
   // Let start-up work (registration, presence, expiry sweep) finish before calling the peer idle.
   await new Promise((r) => setTimeout(r, 10_000));
@@ -107,11 +127,12 @@ async function main(): Promise<void> {
   await a.stop();
   // The same peer with no records: what the records cost, and what the runtime itself costs.
   const e0 = performance.now();
-  const e = await runPeer(dirs.empty, { wrap: asProgram });
+  const e = await runPeer(dirs.empty, { wrap: asProgram, env: COMPILED });
   const emptyStartup = performance.now() - e0;
   await new Promise((r) => setTimeout(r, 10_000));
   const empty = await measure(e.run.child.pid!);
   await e.stop();
+  const ab = await startupCompiledVsTsx(dirs.empty);
 
   console.log(`\nidle over ${IDLE_SECONDS} s (PSS counts shared pages once across a process group):`);
   console.log('| process | RSS MiB | PSS MiB | CPU % of a core |');
@@ -143,6 +164,17 @@ async function main(): Promise<void> {
     reference: `${kam.cpu.toFixed(2)} Kamailio; ${node.cpu.toFixed(2)} bare node`,
     ratio: ratio(ours.cpu, kam.cpu),
     goal: '< 1%',
+    command: CMD,
+  });
+  console.log(
+    `start-up, peer with no records, medians of 5 alternating: compiled bundle ${ab.bundle.toFixed(0)} ms, tsx ${ab.tsx.toFixed(0)} ms`,
+  );
+  summary({
+    figure: 'start-up to listening, compiled bundle, ms (no records)',
+    ours: ab.bundle.toFixed(0),
+    reference: `${ab.tsx.toFixed(0)} (the same through tsx, alternating)`,
+    ratio: ratio(ab.bundle, ab.tsx),
+    goal: '-',
     command: CMD,
   });
   summary({
