@@ -205,7 +205,9 @@ export class OverlayNode {
   private readonly suspects = new Map<NodeId, number>();
   private readonly probes = new Map<NodeId, number>();
   /** Unverified members (gossip, neighbour lists, join views), pinged until they answer. */
-  private readonly candidates = new Map<NodeId, Candidate>();
+  private candidates = new Map<NodeId, Candidate>();
+  /** A Map keeps its table after deletes: once a large batch (a join view) is verified, drop it. */
+  private candidatesGrew = false;
   /** Candidates that never answered: ignored until the time stored (a repeated fake costs nothing). */
   private readonly unverifiable = new Map<NodeId, number>();
   /** Death claims about live members awaiting our own probe: the claimant, to blame if refuted. */
@@ -885,6 +887,7 @@ export class OverlayNode {
     if (this.candidates.size >= this.config.maxCandidates) return;
     const cand: Candidate = { peer, from, probedAt: 0, tries: 0 };
     this.candidates.set(peer.id, cand);
+    if (this.candidates.size > 64) this.candidatesGrew = true;
     this.probeCandidate(now, cand);
   }
 
@@ -898,6 +901,10 @@ export class OverlayNode {
 
   /** Re-pings silent candidates; gives up after `candidateTries` (and blames who told us). */
   private checkCandidates(now: number): void {
+    if (this.candidates.size === 0 && this.candidatesGrew) {
+      this.candidates = new Map();
+      this.candidatesGrew = false;
+    }
     const wait = 2 * this.config.probeTimeoutMs;
     for (const [id, c] of this.candidates) {
       if (this.candidateBudget <= 0) break;
