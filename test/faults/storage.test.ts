@@ -90,7 +90,11 @@ describe.skipIf(skip)('storage faults', () => {
     );
     console.log(`[faults] a write to the running peer on a full disk: ${refused}`);
     expect(refused).not.toBeNull();
-    expect(running.run.stderr()).toMatch(/"level":"(warn|error)"[^\n]*(full|space|disk)/i);
+    // The peer logs before it answers, but its stderr pipe may be read after the answer: wait for it.
+    const logged = /"level":"(warn|error)"[^\n]*(full|space|disk)/i;
+    for (let i = 0; i < 50 && !logged.test(running.run.stderr()); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(running.run.stderr()).toMatch(logged);
     expect(await statusOf(dir)).not.toBeNull(); // still serving
     await running.stop();
 
