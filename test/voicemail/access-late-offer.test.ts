@@ -3,20 +3,12 @@
 // is *97 from a user whose box is not on this peer, so it hears "not available on this phone".
 import { afterEach, describe, expect, it } from 'vitest';
 import { rms } from '../../src/core/media/silence.ts';
-import { createAnswer } from '../../src/core/sdp/offer-answer.ts';
-import { textBody } from '../../src/core/sip/message.ts';
-import { UserAgentCore } from '../../src/core/sip/ua/core.ts';
-import type { UaEffect } from '../../src/core/sip/ua/types.ts';
 import type { Identity } from '../../src/main/identity/identity.ts';
 import { createLogger } from '../../src/main/log.ts';
-import { MediaSession } from '../../src/main/media/media-session.ts';
-import { RtpPortAllocator, RtpSocketPair } from '../../src/main/media/rtp-socket.ts';
-import { ToneProbe } from '../../src/main/media/sinks.ts';
 import { SilenceSource } from '../../src/main/media/sources.ts';
 import type { PbxOverlay } from '../../src/main/pbx/overlay-directory.ts';
-import { randomToken, SipHost } from '../../src/main/sip/endpoint.ts';
-import { SipTransports } from '../../src/main/transport/sip-transports.ts';
 import { VoicemailService } from '../../src/main/voicemail/voicemail-service.ts';
+import { startLateOfferCaller } from '../helpers/late-offer-caller.ts';
 import { makeOffice } from '../unit/security/fixtures.ts';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -44,55 +36,21 @@ describe('voicemail UA: late offer', () => {
     });
     cleanups.push(() => vm.close());
 
-    let host: SipHost<UaEffect> | null = null;
-    const transports = await SipTransports.start({
-      bind: '127.0.0.1',
-      port: 0,
-      onMessage: (m) => host?.receive(m),
+    const caller = await startLateOfferCaller({
+      user: '201',
+      rtpPorts: { min: 32550, max: 32599 },
+      probeWindowMs: 1000,
+      source: new SilenceSource(),
+      sessionId: 9,
       log,
+      onCleanup: (fn) => cleanups.push(fn),
     });
-    cleanups.push(() => transports.close());
-    const ua = new UserAgentCore(
-      { host: '127.0.0.1', port: transports.port, transport: 'UDP', user: '201' },
-      randomToken,
-    );
-    host = new SipHost<UaEffect>(ua, { sender: transports, log });
-    cleanups.push(() => host?.close());
-    const socket = await RtpSocketPair.open('127.0.0.1', new RtpPortAllocator({ min: 32550, max: 32599 }));
-    const probe = new ToneProbe(1000);
-    let media: MediaSession | null = null;
-    cleanups.push(() => media?.stop() ?? socket.close());
-    const answered = new Promise<void>((resolve) =>
-      host?.onEvent((e) => {
-        if (e.type === 'call-answered') resolve();
-      }),
-    );
     const target = vm.accessTargetFor('201');
     expect(target).not.toBeNull();
-    host.act((now) =>
-      ua.call(target!.uri, null, now, {
-        answerOffer: (res) => {
-          const a = createAnswer(
-            res.body,
-            { sessionId: 9, sessionVersion: 1 },
-            { address: '127.0.0.1', port: socket.port },
-          );
-          if (!a.ok) return null;
-          media = new MediaSession({
-            socket,
-            codec: { name: a.value.remote.codec.name, pt: a.value.remote.codec.pt },
-            remote: { transport: 'UDP', host: a.value.remote.address, port: a.value.remote.port },
-            source: new SilenceSource(),
-            sinks: [probe],
-          });
-          media.start();
-          return { body: textBody(a.value.sdp), contentType: 'application/sdp' };
-        },
-      }),
-    );
+    const answered = caller.call(target!.uri);
     await answered;
     await new Promise((r) => setTimeout(r, 1500));
-    expect(probe.audioFrames).toBeGreaterThan(40);
-    expect(rms(probe.window())).toBeGreaterThan(300); // speech, not silence
+    expect(caller.probe.audioFrames).toBeGreaterThan(40);
+    expect(rms(caller.probe.window())).toBeGreaterThan(300); // speech, not silence
   });
 });
