@@ -10,14 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Call, EngineEvent } from '../../src/core/api/contract.ts';
 import { sine } from '../../src/core/media/tones.ts';
 import { encodeWav } from '../../src/core/media/wav.ts';
-import { PeerEngine } from '../../src/main/engine/peer-engine.ts';
-import { createEngineHost } from '../../src/main/engine/peer-host.ts';
+import type { PeerEngine } from '../../src/main/engine/peer-engine.ts';
 import { type PeerUi, startPeerUi } from '../../src/main/engine/ui.ts';
 import { createLogger, setLogLevel } from '../../src/main/log.ts';
-import { Peer } from '../../src/main/peer.ts';
+import type { Peer } from '../../src/main/peer.ts';
 import { killAll, tempDir } from '../helpers/processes.ts';
-import { createOffice, invite, mustSucceed, PASSPHRASE } from '../office/harness.ts';
+import { createOffice, invite, mustSucceed } from '../office/harness.ts';
 import { buildRenderer, launchChromium, openPage, ROOT, type TrackedPage } from '../ui/harness.ts';
+import { startHeadlessPeer } from './headless-peer.ts';
 
 const SHOTS = join(ROOT, 'test-results', 'ui-e2e');
 setLogLevel('warn');
@@ -36,19 +36,7 @@ let root = '';
 let rendererDir = '';
 
 async function startPc(dataDir: string, peers: Array<{ host: string; port: number }>): Promise<Pc> {
-  const log = createLogger({ component: 'ui-e2e', dataDir });
-  const peer = await Peer.start({
-    dataDir,
-    bind: '127.0.0.1',
-    sipPort: 0,
-    overlayPort: 0,
-    httpPort: 0,
-    peers,
-    passphrase: PASSPHRASE,
-    discovery: { mdns: false, broadcast: false },
-    log,
-  });
-  const engine = new PeerEngine(createEngineHost(peer), { log });
+  const { peer, engine } = await startHeadlessPeer(dataDir, peers);
   const events: EngineEvent[] = [];
   engine.on((e) => events.push(e));
   const pc = { peer, engine, events };

@@ -15,15 +15,14 @@ import type { Engine } from '../../src/core/api/engine.ts';
 import { sine } from '../../src/core/media/tones.ts';
 import { decodeWav, encodeWav } from '../../src/core/media/wav.ts';
 import { startApp } from '../../src/main/app.ts';
-import { PeerEngine } from '../../src/main/engine/peer-engine.ts';
-import { createEngineHost } from '../../src/main/engine/peer-host.ts';
 import { type PeerUi, startPeerUi } from '../../src/main/engine/ui.ts';
 import { createLogger, setLogLevel } from '../../src/main/log.ts';
 import { blockToneStrength } from '../../src/main/media/sinks.ts';
-import { Peer } from '../../src/main/peer.ts';
+import type { Peer } from '../../src/main/peer.ts';
 import { killAll, tempDir } from '../helpers/processes.ts';
-import { createOffice, invite, PASSPHRASE } from '../office/harness.ts';
+import { createOffice, invite } from '../office/harness.ts';
 import { buildRenderer, launchChromium, openPage, ROOT, type TrackedPage } from '../ui/harness.ts';
+import { startHeadlessPeer } from './headless-peer.ts';
 
 const SHOTS = join(ROOT, 'test-results', 'ui-e2e');
 setLogLevel('warn');
@@ -45,19 +44,7 @@ let adminPeer: Peer | null = null;
 
 /** PC A: an enrolled data folder, the headless path (Peer + PeerEngine + startPeerUi). */
 async function startPc(dataDir: string, peers: Array<{ host: string; port: number }>): Promise<Pc> {
-  const log = createLogger({ component: 'ui-e2e', dataDir });
-  const peer = await Peer.start({
-    dataDir,
-    bind: '127.0.0.1',
-    sipPort: 0,
-    overlayPort: 0,
-    httpPort: 0,
-    peers,
-    passphrase: PASSPHRASE,
-    discovery: { mdns: false, broadcast: false },
-    log,
-  });
-  const engine = new PeerEngine(createEngineHost(peer), { log });
+  const { peer, engine } = await startHeadlessPeer(dataDir, peers);
   adminPeer = peer;
   return servePc(engine, dataDir, async () => {
     engine.close();
