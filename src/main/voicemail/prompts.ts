@@ -14,7 +14,12 @@ export type Prompts = Record<PromptName, Int16Array> & { beep: Int16Array };
 export function findPromptDir(override?: string): string | null {
   const probe = (d: string) => existsSync(join(d, 'goodbye.wav'));
   if (override) return probe(override) ? override : null;
-  const starts = [typeof import.meta.dirname === 'string' ? import.meta.dirname : '', process.cwd()];
+  // import.meta in the ESM sources and CLI bundle; __dirname in the Electron main's CJS bundle.
+  const starts = [
+    typeof import.meta.dirname === 'string' ? import.meta.dirname : '',
+    typeof __dirname === 'string' ? __dirname : '',
+    process.cwd(),
+  ];
   for (const start of starts.filter(Boolean)) {
     let dir = start;
     for (let i = 0; i < 6; i++) {
