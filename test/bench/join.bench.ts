@@ -13,15 +13,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCaKey } from '../../src/core/security/ca.ts';
-import { createCsr, issueCertificate } from '../../src/core/security/certificates.ts';
 import { askPeer } from '../../src/main/control/client.ts';
-import {
-  generatePeerKeys,
-  loadIdentity,
-  openDataDatabase,
-  saveIdentity,
-} from '../../src/main/identity/identity.ts';
+import { loadIdentity, openDataDatabase } from '../../src/main/identity/identity.ts';
 import { createOffice } from '../../src/main/office/office.ts';
+import { enrollFolder } from '../helpers/enroll-folder.ts';
 import { killAll } from '../helpers/processes.ts';
 import { type LanHost, NetnsLab, rootSkipReason } from '../lan/netns.ts';
 import { cliStart } from '../office/harness.ts';
@@ -31,7 +26,7 @@ import { ratio, summary } from './summary.ts';
 process.env.PEERPBX_CA_KDF_ITERATIONS = '2000';
 const NETNS = process.env.BENCH_NETNS !== '0' && !rootSkipReason();
 const PASS = 'bench-passphrase';
-const random = (n: number) => new Uint8Array(randomBytes(n));
+const _random = (n: number) => new Uint8Array(randomBytes(n));
 const sizes = process.argv.slice(2).map(Number).filter(Boolean);
 const SIZES = sizes.length > 0 ? sizes : [2, 5, 20];
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
@@ -43,29 +38,7 @@ function enroll(adminDir: string, dir: string, extension: string): void {
   adb.close();
   const ca = openCaKey(admin.caKeyEncryptedPem!, PASS);
   if (!ca.ok) throw new Error(ca.reason);
-  const keys = generatePeerKeys();
-  const user = `${extension}@${admin.office}`;
-  const cert = issueCertificate({
-    caCertificatePem: admin.caPem,
-    caPrivateKey: ca.privateKey,
-    csrPem: createCsr(keys, user),
-    user,
-    now: Date.now(),
-    random,
-  });
-  if (!cert.ok) throw new Error(cert.reason);
-  const db = openDataDatabase(dir);
-  saveIdentity(dir, db, {
-    office: admin.office,
-    extension,
-    caFingerprint: admin.caFingerprint,
-    admin: false,
-    enrolledAt: Date.now(),
-    caPem: admin.caPem,
-    certPem: cert.certificatePem,
-    keyPem: keys.privateKeyPem,
-  });
-  db.close();
+  enrollFolder({ ...admin, caKey: ca.privateKey }, dir, extension);
 }
 
 interface Started {

@@ -5,27 +5,17 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { resourceIdFromName } from '../../src/core/records/ids.ts';
 import type { VoicemailEntryData } from '../../src/core/records/kinds.ts';
-import { userResourceName } from '../../src/core/records/resource-names.ts';
 import { openCaKey } from '../../src/core/security/ca.ts';
-import {
-  createCsr,
-  issueCertificate,
-  readCertificateIdentityPem,
-} from '../../src/core/security/certificates.ts';
+import { readCertificateIdentityPem } from '../../src/core/security/certificates.ts';
 import { nodeSignatureProvider } from '../../src/core/security/signature-provider.ts';
 import { ValueSigner } from '../../src/core/security/value-signing.ts';
 import { buildVoicemailDeposit, type VoicemailDeposit } from '../../src/core/security/voicemail-deposit.ts';
-import {
-  generatePeerKeys,
-  type Identity,
-  loadIdentity,
-  openDataDatabase,
-  saveIdentity,
-} from '../../src/main/identity/identity.ts';
+import { type Identity, loadIdentity, openDataDatabase } from '../../src/main/identity/identity.ts';
 import { createLogger } from '../../src/main/log.ts';
 import { createOffice } from '../../src/main/office/office.ts';
 import { OfficeNode } from '../../src/main/office/office-node.ts';
 import type { PeerDatabase } from '../../src/main/store/peer-database.ts';
+import { enrollFolder } from '../helpers/enroll-folder.ts';
 import { PASSPHRASE } from '../office/harness.ts';
 
 export const OFFICE = 'office';
@@ -55,32 +45,14 @@ export function enrollOffice(root: string, extensions: string[]): VoicemailOffic
   const nodeIds: Record<string, string> = { [first]: adminId.identity.nodeId };
   const ca = openCaKey(admin.caKeyEncryptedPem as string, PASSPHRASE);
   if (!ca.ok) throw new Error(ca.reason);
-  for (const extension of rest) {
-    const keys = generatePeerKeys();
-    const user = userResourceName(extension, OFFICE);
-    const cert = issueCertificate({
-      caCertificatePem: admin.caPem,
-      caPrivateKey: ca.privateKey,
-      csrPem: createCsr(keys, user),
-      user,
-      now: Date.now() - 60_000,
-      random,
-    });
-    if (!cert.ok) throw new Error(cert.reason);
-    const db = openDataDatabase(dirs[extension]);
-    saveIdentity(dirs[extension], db, {
-      office: OFFICE,
-      extension,
-      caFingerprint: admin.caFingerprint,
-      admin: false,
-      enrolledAt: Date.now(),
-      caPem: admin.caPem,
-      certPem: cert.certificatePem,
-      keyPem: keys.privateKeyPem,
-    });
-    db.close();
-    nodeIds[extension] = cert.nodeId;
-  }
+  const officeCa = {
+    office: OFFICE,
+    caPem: admin.caPem,
+    caFingerprint: admin.caFingerprint,
+    caKey: ca.privateKey,
+  };
+  for (const extension of rest)
+    nodeIds[extension] = enrollFolder(officeCa, dirs[extension], extension, Date.now() - 60_000);
   return { dirs, nodeIds };
 }
 
